@@ -1,0 +1,411 @@
+"""Find Claude Code backend failures in text and say exactly where they are.
+
+Two stages keep it both fast and precise: a literal prefilter over large byte chunks picks candidate lines
+(`prefilter.py`); only those are cleaned of terminal controls and matched against the catalog's patterns.
+Transcripts (`*.jsonl`) are trusted only where Claude Code itself marked an API error, so a tool result that
+merely quotes "API Error: 500" (the model reading a log) is never flagged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hiccup.catalog import Catalog, builtin_catalog
+from hiccup.prefilter import Prefilter
+from hiccup.redact import redact
+from hiccup.textclean import clean_line
+
+CHUNK_BYTES = 4 << 20
+MAX_LINE_BYTES = 1 << 20  # longer lines are classified on their first MiB, the rest is skipped and counted
+MAX_LINE_CHARS = MAX_LINE_BYTES
+EXCERPT_CHARS = 300
+
+# Metadata is read the same way whatever pattern matched.
+_STATUS = re.compile(r"API Error:? \(?(?:Request rejected \()?([1-5]\d\d)\b|Error code: ([1-5]\d\d)\b")
+# {"type":"error","error":{"type":"overloaded_error",…}  and the SDK's {'type': 'error', 'error': {'type': …
+_ETYPE = re.compile(r"""["']error["']: ?\{["']type["']: ?["']([a-z_]{2,60})["']""")
+_REQUEST_ID = re.compile(r"\breq_[A-Za-z0-9]{8,64}\b")
+_ATTEMPT = re.compile(r"\battempt (\d{1,3}) ?(?:/|of) ?(\d{1,3})\b")
+# 2025-11-02T10:00:00.123Z [ERROR] …   /   [2025-11-02 10:00:00,123] …
+_TIMESTAMP = re.compile(
+    r"^\W{0,3}(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)")
+# resets 3pm (Europe/London) · reset at 10:30am · resets Oct 9, 10am · will reset at 3pm (America/New_York)
+_RESET = re.compile(
+    r"\bresets?(?: at)? ((?:(?P<mon>[A-Z][a-z]{2}) (?P<day>\d{1,2}),? (?:at )?)?"
+    r"(?P<hour>\d{1,2})(?::(?P<min>\d\d))? ?(?P<ampm>am|pm|AM|PM)?"
+    r"(?: \((?P<tz>[A-Za-z_]+(?:/[A-Za-z_+\-]+){0,2}|UTC)\))?)")
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                       "Nov", "Dec"), 1)}
+_TRAILING = " \t·∙|,;:"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    line: int
+    start: int
+    end: int
+    category: str
+    http_status: int | None
+    error_type: str | None
+    request_id: str | None
+    attempt: tuple[int, int] | None
+    timestamp: datetime | None
+    reset_at: datetime | None
+    reset_text: str | None
+    excerpt: str
+    fmt: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    category: str
+    start: int
+    end: int
+    status: int | None
+    reset_epoch: int | None
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """ISO-8601 as Claude Code writes it (`2025-11-02T10:00:00.123Z`); naive times are taken as UTC."""
+    try:
+        ts = datetime.fromisoformat(text.replace(",", ".").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def parse_reset(text: str, reference: datetime) -> tuple[datetime | None, str | None]:
+    """When a usage limit resets, from "resets 3pm (Europe/London)": the next such time after `reference`."""
+    m = _RESET.search(text)
+    if not m:
+        return None, None
+    phrase = m.group(1).strip()
+    hour = int(m.group("hour"))
+    minute = int(m.group("min") or 0)
+    ampm = (m.group("ampm") or "").lower()
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59 or (not ampm and not m.group("min")):
+        return None, phrase  # "resets 3" is too vague to schedule on
+    try:
+        tz = ZoneInfo(m.group("tz")) if m.group("tz") else reference.astimezone().tzinfo
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = reference.astimezone().tzinfo
+    local_ref = reference.astimezone(tz)
+    try:
+        if m.group("mon") and m.group("mon") in _MONTHS:
+            when = local_ref.replace(month=_MONTHS[m.group("mon")], day=int(m.group("day")), hour=hour,
+                                     minute=minute, second=0, microsecond=0)
+            if when < local_ref - timedelta(days=180):
+                when = when.replace(year=when.year + 1)
+        else:
+            when = local_ref.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            if when <= local_ref:
+                when += timedelta(days=1)
+    except ValueError:
+        return None, phrase
+    return when.astimezone(UTC), phrase
+
+
+class Classifier:
+    """Stateless apart from compiled patterns: safe to share between the CLI, watchers and the server."""
+
+    def __init__(self, catalog: Catalog | None = None, engine: str = "auto") -> None:
+        self.catalog = catalog or builtin_catalog()
+        self._triggers = self.catalog.triggers()
+        self.prefilter = Prefilter([*self._triggers, '"isApiErrorMessage":true', '"subtype":"api_error"'],
+                                   engine=engine)
+        self._status_by_type = {t: c.id for c in self.catalog.categories.values() for t in c.error_types}
+        self._by_status = {s: c.id for c in self.catalog.categories.values() for s in c.http_statuses}
+        self.skipped_long_lines = 0
+
+    # --- formats -------------------------------------------------------------------------------------
+    def detect_format(self, first_bytes: bytes, name: str = "") -> str:
+        """jsonl for Claude Code transcripts, terminal when escape sequences show up, else log."""
+        if name.endswith(".jsonl"):
+            return "jsonl"
+        head = first_bytes[:65536]
+        first = head.lstrip()[:1]
+        if first == b"{":
+            line = head.lstrip().split(b"\n", 1)[0]
+            if b'"sessionId"' in line or b'"type"' in line or b'"uuid"' in line:
+                return "jsonl"
+        if b"\x1b[" in head or b"\r" in head.replace(b"\r\n", b""):
+            return "terminal"
+        return "log"
+
+    # --- one line ------------------------------------------------------------------------------------
+    def _match_text(self, text: str) -> _Match | None:
+        if not any(t in text for t in self._triggers):
+            return None
+        for p in self.catalog.patterns:
+            if any(t in text for t in p.triggers):
+                m = p.regex.search(text)
+                if m:
+                    groups = m.groupdict()
+                    epoch = groups.get("reset_epoch")
+                    return _Match(p.category, m.start(), m.end(), None, int(epoch) if epoch else None)
+        for env in self.catalog.envelopes:
+            if any(t in text for t in env.triggers):
+                m = env.regex.search(text)
+                if m:
+                    status = int(m.group("status")) if m.groupdict().get("status") else None
+                    category = self._resolve(m.group(0), status)
+                    if category:
+                        return _Match(category, m.start(), m.end(), status, None)
+        return None
+
+    def _resolve(self, envelope: str, status: int | None) -> str | None:
+        for category, rx in self.catalog.message_patterns:
+            if rx.search(envelope):
+                return category
+        et = _ETYPE.search(envelope)
+        if et and et.group(1) in self._status_by_type:
+            return self._status_by_type[et.group(1)]
+        if status is not None:
+            return self._by_status.get(status)
+        return None
+
+    def _finding(self, text: str, m: _Match, line_no: int, start: int, end: int, fmt: str,
+                 timestamp: datetime | None) -> Finding:
+        span = text[m.start:m.end]
+        status = m.status
+        if status is None:
+            sm = _STATUS.search(text)
+            if sm:
+                status = int(sm.group(1) or sm.group(2))
+        et = _ETYPE.search(text)
+        rid = _REQUEST_ID.search(text)
+        at = _ATTEMPT.search(text)
+        if timestamp is None:
+            tm = _TIMESTAMP.search(text)
+            timestamp = parse_timestamp(tm.group(1)) if tm else None
+        reset_at: datetime | None = None
+        reset_text: str | None = None
+        if m.category == "usage_limit":
+            if m.reset_epoch:
+                try:
+                    reset_at = datetime.fromtimestamp(m.reset_epoch, UTC)
+                    reset_text = reset_at.astimezone().strftime("%H:%M")
+                except (OverflowError, OSError, ValueError):
+                    reset_at = None
+            else:
+                reset_at, reset_text = parse_reset(text, timestamp or datetime.now(UTC))
+        excerpt = redact(span.strip())
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
+        return Finding(line=line_no, start=start, end=end, category=m.category, http_status=status,
+                       error_type=et.group(1) if et else None, request_id=rid.group(0) if rid else None,
+                       attempt=(int(at.group(1)), int(at.group(2))) if at else None, timestamp=timestamp,
+                       reset_at=reset_at, reset_text=reset_text, excerpt=excerpt, fmt=fmt)
+
+    def classify_line(self, raw: str, line_no: int = 0, fmt: str = "log") -> Finding | None:
+        """The failure on this line, with columns in `raw`; None for everything else, whatever the input."""
+        if len(raw) > MAX_LINE_CHARS:
+            raw = raw[:MAX_LINE_CHARS]
+        if fmt == "jsonl" and raw.lstrip().startswith("{"):
+            return self._classify_jsonl(raw, line_no)
+        cleaned = clean_line(raw)
+        m = self._match_text(cleaned.text)
+        if m is None:
+            return None
+        text = cleaned.text
+        start, end = m.start, m.end
+        while end > start and text[end - 1] in _TRAILING:
+            end -= 1
+        return self._finding(text, m, line_no, cleaned.to_raw(start), cleaned.to_raw(end), fmt, None)
+
+    # --- transcripts ---------------------------------------------------------------------------------
+    @staticmethod
+    def _load_entry(raw: str) -> dict[str, Any] | None:
+        try:
+            entry = json.loads(raw)
+        except (ValueError, RecursionError):  # truncated line mid-write, or absurdly nested
+            return None
+        return entry if isinstance(entry, dict) else None
+
+    @staticmethod
+    def _entry_text(entry: dict[str, Any]) -> str | None:
+        # {"type":"assistant","isApiErrorMessage":true,"message":{"model":"<synthetic>",
+        #  "content":[{"type":"text","text":"API Error: 500 {\"type\":\"error\",…}"}]},"timestamp":"…"}
+        if entry.get("isApiErrorMessage") is True:
+            message = entry.get("message")
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                parts = [c.get("text") for c in content if isinstance(c, dict) and isinstance(c.get("text"), str)]
+                return "\n".join(parts) if parts else None
+            return None
+        # {"type":"system","subtype":"api_error","level":"error","error":{…},"retryAttempt":2,"maxRetries":10}
+        if entry.get("type") == "system" and entry.get("subtype") == "api_error":
+            content = entry.get("content")
+            if isinstance(content, str) and content:
+                return content
+            error = entry.get("error")
+            if isinstance(error, dict):
+                status = error.get("status")
+                body = error.get("error", error)
+                text = f"API Error: {status} {json.dumps(body, separators=(',', ':'))}" if status else \
+                    f"API Error: {json.dumps(body, separators=(',', ':'))}"
+                attempt, total = entry.get("retryAttempt"), entry.get("maxRetries")
+                if isinstance(attempt, int) and isinstance(total, int):
+                    text += f" (attempt {attempt}/{total})"
+                return text
+        return None
+
+    def _classify_jsonl(self, raw: str, line_no: int) -> Finding | None:
+        if "isApiErrorMessage" not in raw and '"api_error"' not in raw:
+            return None
+        entry = self._load_entry(raw)
+        if entry is None:
+            return None
+        text = self._entry_text(entry)
+        if not text:
+            return None
+        first = text.split("\n", 1)[0]
+        m = self._match_text(first)
+        if m is None:
+            return None
+        ts = entry.get("timestamp")
+        timestamp = parse_timestamp(ts) if isinstance(ts, str) else None
+        span = first[m.start:m.end].rstrip(_TRAILING)
+        escaped = json.dumps(span, ensure_ascii=False)[1:-1]
+        start = raw.find(escaped)
+        if start < 0:
+            escaped = json.dumps(span)[1:-1]
+            start = raw.find(escaped)
+        if start < 0:  # written with another escaping: point at the whole line rather than guess
+            start, end = 0, len(raw)
+        else:
+            end = start + len(escaped)
+        rid = entry.get("requestId")
+        finding = self._finding(first, m, line_no, start, end, "jsonl", timestamp)
+        if finding.request_id is None and isinstance(rid, str) and _REQUEST_ID.fullmatch(rid):
+            finding = _replace_request_id(finding, rid)
+        return finding
+
+    def is_recovery(self, raw: str, fmt: str = "jsonl") -> datetime | None:
+        """A real assistant reply in a transcript ends an incident: the backend answered again."""
+        if fmt != "jsonl" or '"assistant"' not in raw or "isApiErrorMessage" in raw:
+            return None
+        entry = self._load_entry(raw)
+        if entry is None or entry.get("type") != "assistant":
+            return None
+        message = entry.get("message")
+        if not isinstance(message, dict) or message.get("model") == "<synthetic>":
+            return None
+        ts = entry.get("timestamp")
+        return (parse_timestamp(ts) if isinstance(ts, str) else None) or datetime.now(UTC)
+
+    # --- whole inputs --------------------------------------------------------------------------------
+    def scan_bytes(self, data: bytes, fmt: str | None = None, name: str = "") -> list[Finding]:
+        return list(self.scan_stream(_BytesReader(data), fmt=fmt, name=name))
+
+    def scan_text(self, text: str, fmt: str | None = None, name: str = "") -> list[Finding]:
+        return self.scan_bytes(text.encode("utf-8", "surrogatepass"), fmt=fmt, name=name)
+
+    def scan_file(self, path: str | Path, fmt: str | None = None) -> Iterator[Finding]:
+        with open(path, "rb") as fp:
+            yield from self.scan_stream(fp, fmt=fmt, name=str(path))
+
+    def scan_stream(self, fp: IO[bytes] | _BytesReader, fmt: str | None = None, name: str = "",
+                    chunk_bytes: int = CHUNK_BYTES) -> Iterator[Finding]:
+        """Bounded memory whatever the input: chunks of `chunk_bytes`, lines capped at MAX_LINE_BYTES."""
+        carry = b""
+        line_base = 0
+        skipping = False  # inside an over-long line whose head was already classified
+        first = True
+        while True:
+            data = fp.read(chunk_bytes)
+            if first:
+                if fmt is None:
+                    fmt = self.detect_format(data, name)
+                first = False
+            if skipping:
+                nl = data.find(b"\n")
+                if nl < 0:
+                    if not data:
+                        break
+                    continue
+                data = data[nl + 1:]
+                line_base += 1
+                skipping = False
+            buf = carry + data if carry else data
+            if not data:
+                if buf:
+                    yield from self._scan_block(buf, line_base, fmt)
+                break
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0:
+                if len(buf) > MAX_LINE_BYTES:
+                    # a huge line with no newline yet: classify its head once, then skip to its end
+                    self.skipped_long_lines += 1
+                    yield from self._scan_block(buf[:MAX_LINE_BYTES], line_base, fmt)
+                    carry = b""
+                    skipping = True
+                else:
+                    carry = buf
+                continue
+            block, carry = buf[:cut], buf[cut:]
+            yield from self._scan_block(block, line_base, fmt)
+            line_base += block.count(b"\n")
+            if len(carry) > MAX_LINE_BYTES:
+                self.skipped_long_lines += 1
+                yield from self._scan_block(carry[:MAX_LINE_BYTES], line_base, fmt)
+                carry = b""
+                skipping = True
+
+    def _scan_block(self, block: bytes, line_base: int, fmt: str) -> Iterator[Finding]:
+        counted_to = 0
+        line_no = line_base
+        next_allowed = 0
+        for off in self.prefilter.candidates(block):
+            if off < next_allowed:
+                continue
+            ls = block.rfind(b"\n", 0, off) + 1
+            le = block.find(b"\n", off)
+            if le < 0:
+                le = len(block)
+            line_no += block.count(b"\n", counted_to, ls)
+            counted_to = ls
+            next_allowed = le + 1
+            raw_line = block[ls:min(le, ls + MAX_LINE_BYTES)]
+            raw = raw_line.decode("utf-8", "replace").rstrip("\r")
+            finding = self.classify_line(raw, line_no, fmt)
+            if finding is not None:
+                yield finding
+
+
+class _BytesReader:
+    """The `read` slice of a file over an in-memory buffer, without copying it into a BytesIO."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        out = bytes(self._view[self._pos:self._pos + n])
+        self._pos += len(out)
+        return out
+
+
+def _replace_request_id(f: Finding, rid: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, request_id=rid)
+
+
+@cache
+def default_classifier() -> Classifier:
+    return Classifier()
