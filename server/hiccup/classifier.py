@@ -8,7 +8,10 @@ merely quotes "API Error: 500" (the model reading a log) is never flagged.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from hiccup.prefilter import Prefilter
 from hiccup.redact import redact
 from hiccup.textclean import clean_line
 
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 1 << 20  # stays in L2 between the literal search and the newline count
 MAX_LINE_BYTES = 1 << 20  # longer lines are classified on their first MiB, the rest is skipped and counted
 MAX_LINE_CHARS = MAX_LINE_BYTES
 EXCERPT_CHARS = 300
@@ -315,76 +318,184 @@ class Classifier:
     def scan_text(self, text: str, fmt: str | None = None, name: str = "") -> list[Finding]:
         return self.scan_bytes(text.encode("utf-8", "surrogatepass"), fmt=fmt, name=name)
 
-    def scan_file(self, path: str | Path, fmt: str | None = None) -> Iterator[Finding]:
+    def scan_file(self, path: str | Path, fmt: str | None = None, workers: int | None = None) -> Iterator[Finding]:
+        """Large regular files are split at line boundaries and scanned by several processes.
+
+        One core tops out near the literal search plus newline counting (~1 GB/s each); a 1 GB log on two cores
+        takes half the time. Each part streams in bounded chunks; findings come back in file order.
+        """
         with open(path, "rb") as fp:
-            yield from self.scan_stream(fp, fmt=fmt, name=str(path))
+            if fmt is None:
+                fmt = self.detect_format(fp.read(65536), str(path))
+                fp.seek(0)
+            size = os.fstat(fp.fileno()).st_size
+            workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+            if workers < 2 or size < PARALLEL_MIN_BYTES or not _can_fork():
+                yield from self.scan_stream(fp, fmt=fmt, name=str(path))
+                return
+            bounds = _split_at_lines(fp, size, workers)
+        yield from _scan_parts(self, str(path), fmt, bounds)
 
     def scan_stream(self, fp: IO[bytes] | _BytesReader, fmt: str | None = None, name: str = "",
-                    chunk_bytes: int = CHUNK_BYTES) -> Iterator[Finding]:
-        """Bounded memory whatever the input: chunks of `chunk_bytes`, lines capped at MAX_LINE_BYTES."""
-        carry = b""
-        line_base = 0
+                    chunk_bytes: int = CHUNK_BYTES, stats: dict[str, int] | None = None) -> Iterator[Finding]:
+        """Bounded memory whatever the input: chunks of `chunk_bytes`, lines capped at MAX_LINE_BYTES.
+
+        Each chunk is searched in place (no copy): the partial line at its start is joined to the previous
+        chunk's tail and searched on its own, the partial line at its end is carried to the next chunk.
+        """
+        carry = b""  # the unfinished last line of the previous chunk (bounded by MAX_LINE_BYTES)
+        line_base = 0  # line number of the first byte of `carry` (or of the chunk when carry is empty)
         skipping = False  # inside an over-long line whose head was already classified
         first = True
         while True:
             data = fp.read(chunk_bytes)
             if first:
-                if fmt is None:
-                    fmt = self.detect_format(data, name)
+                fmt = fmt or self.detect_format(data, name)
                 first = False
-            if skipping:
-                nl = data.find(b"\n")
-                if nl < 0:
-                    if not data:
-                        break
-                    continue
-                data = data[nl + 1:]
-                line_base += 1
-                skipping = False
-            buf = carry + data if carry else data
             if not data:
-                if buf:
-                    yield from self._scan_block(buf, line_base, fmt)
-                break
-            cut = buf.rfind(b"\n") + 1
-            if cut == 0:
-                if len(buf) > MAX_LINE_BYTES:
-                    # a huge line with no newline yet: classify its head once, then skip to its end
+                if carry and not skipping:
+                    yield from self._scan_block(carry, 0, len(carry), line_base, fmt)
+                if stats is not None:
+                    stats["lines"] = line_base
+                return
+            head_end = data.find(b"\n") + 1
+            if head_end == 0:  # no newline in the whole chunk: the line goes on
+                if skipping:
+                    continue
+                carry += data
+                if len(carry) > MAX_LINE_BYTES:
                     self.skipped_long_lines += 1
-                    yield from self._scan_block(buf[:MAX_LINE_BYTES], line_base, fmt)
-                    carry = b""
-                    skipping = True
-                else:
-                    carry = buf
+                    yield from self._scan_block(carry[:MAX_LINE_BYTES], 0, MAX_LINE_BYTES, line_base, fmt)
+                    carry, skipping = b"", True
                 continue
-            block, carry = buf[:cut], buf[cut:]
-            yield from self._scan_block(block, line_base, fmt)
-            line_base += block.count(b"\n")
+            if skipping:
+                skipping = False
+            elif carry:
+                joined = carry + data[:head_end]
+                yield from self._scan_block(joined, 0, min(len(joined), MAX_LINE_BYTES), line_base, fmt)
+            else:
+                yield from self._scan_block(data, 0, head_end, line_base, fmt)
+            line_base += 1
+            cut = data.rfind(b"\n") + 1
+            if cut > head_end:
+                yield from self._scan_block(data, head_end, cut, line_base, fmt)
+                line_base += data.count(b"\n", head_end, cut)
+            carry = data[cut:]
             if len(carry) > MAX_LINE_BYTES:
                 self.skipped_long_lines += 1
-                yield from self._scan_block(carry[:MAX_LINE_BYTES], line_base, fmt)
-                carry = b""
-                skipping = True
+                yield from self._scan_block(carry[:MAX_LINE_BYTES], 0, MAX_LINE_BYTES, line_base, fmt)
+                carry, skipping = b"", True
 
-    def _scan_block(self, block: bytes, line_base: int, fmt: str) -> Iterator[Finding]:
-        counted_to = 0
+    def _scan_block(self, block: bytes, lo: int, hi: int, line_base: int, fmt: str) -> Iterator[Finding]:
+        """Findings in block[lo:hi], which starts at a line start; line numbers count from line_base."""
+        counted_to = lo
         line_no = line_base
-        next_allowed = 0
-        for off in self.prefilter.candidates(block):
+        next_allowed = lo
+        for off in self.prefilter.candidates(block, lo, hi):
             if off < next_allowed:
                 continue
-            ls = block.rfind(b"\n", 0, off) + 1
-            le = block.find(b"\n", off)
+            ls = block.rfind(b"\n", lo, off) + 1 or lo
+            le = block.find(b"\n", off, hi)
             if le < 0:
-                le = len(block)
+                le = hi
             line_no += block.count(b"\n", counted_to, ls)
             counted_to = ls
             next_allowed = le + 1
-            raw_line = block[ls:min(le, ls + MAX_LINE_BYTES)]
-            raw = raw_line.decode("utf-8", "replace").rstrip("\r")
+            raw = block[ls:min(le, ls + MAX_LINE_BYTES)].decode("utf-8", "replace").rstrip("\r")
             finding = self.classify_line(raw, line_no, fmt)
             if finding is not None:
                 yield finding
+
+
+PARALLEL_MIN_BYTES = 32 << 20  # below this, forking costs more than it saves
+
+
+def _can_fork() -> bool:
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods()
+
+
+def _split_at_lines(fp: IO[bytes], size: int, parts: int) -> list[tuple[int, int]]:
+    cuts = [0]
+    for i in range(1, parts):
+        fp.seek(size * i // parts)
+        fp.readline()  # move to the next line start so no line is split between workers
+        pos = fp.tell()
+        if cuts[-1] < pos < size:
+            cuts.append(pos)
+    cuts.append(size)
+    return list(itertools.pairwise(cuts))
+
+
+class _RangeReader:
+    """Reads one byte range of a file, so a worker sees its part as a whole stream."""
+
+    def __init__(self, fp: IO[bytes], start: int, end: int) -> None:
+        fp.seek(start)
+        self._fp, self._left = fp, end - start
+
+    def read(self, n: int) -> bytes:
+        data = self._fp.read(min(n, self._left)) if self._left > 0 else b""
+        self._left -= len(data)
+        return data
+
+
+def _scan_part(args: tuple[Classifier, str, str, int, int]) -> tuple[list[Finding], int]:
+    classifier, path, fmt, start, end = args
+    stats: dict[str, int] = {}
+    with open(path, "rb") as fp:
+        findings = list(classifier.scan_stream(_RangeReader(fp, start, end), fmt=fmt, stats=stats))
+    return findings, stats["lines"]
+
+
+def _scan_parts(classifier: Classifier, path: str, fmt: str, bounds: list[tuple[int, int]]) -> Iterator[Finding]:
+    """Forked children scan the later parts while this process scans the first; line numbers are shifted after.
+
+    A bare fork and a pipe per child: the compiled hyperscan database is inherited rather than pickled, and
+    a process pool's start-up would eat much of the gain on a 100 MB file.
+    """
+    import pickle
+    from dataclasses import replace
+
+    children: list[tuple[int, int]] = []
+    for start, end in bounds[1:]:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: scan, send, leave without running the parent's cleanup
+            os.close(r)
+            code = 0
+            try:
+                payload = pickle.dumps(_scan_part((classifier, path, fmt, start, end)))
+                with os.fdopen(w, "wb") as out:
+                    out.write(payload)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        os.close(w)
+        children.append((pid, r))
+    try:
+        stats: dict[str, int] = {}
+        with open(path, "rb") as fp:
+            yield from classifier.scan_stream(_RangeReader(fp, *bounds[0]), fmt=fmt, stats=stats)
+        line_base = stats["lines"]
+        for (pid, r), (start, end) in zip(children, bounds[1:], strict=True):
+            with os.fdopen(r, "rb") as inp:
+                data = inp.read()
+            os.waitpid(pid, 0)
+            if data:
+                findings, lines = pickle.loads(data)
+            else:  # the child died: do its part here rather than lose it
+                findings, lines = _scan_part((classifier, path, fmt, start, end))
+            for f in findings:
+                yield replace(f, line=f.line + line_base)
+            line_base += lines
+            children = children[1:]
+    finally:
+        for pid, r in children:  # the consumer stopped early: reap what is left
+            with contextlib.suppress(OSError):
+                os.close(r)
+            os.waitpid(pid, 0)
 
 
 class _BytesReader:

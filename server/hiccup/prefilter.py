@@ -46,26 +46,28 @@ class Prefilter:
             self._db = db
             self._scratch = _hs.Scratch(db)
 
-    def candidates(self, chunk: bytes) -> list[int]:
-        """Sorted offsets of trigger hits (at most one per line needed, but duplicates are harmless)."""
+    def candidates(self, chunk: bytes, lo: int = 0, hi: int | None = None) -> list[int]:
+        """Sorted offsets (into `chunk`) of trigger hits within chunk[lo:hi]; duplicates are harmless."""
+        hi = len(chunk) if hi is None else hi
         if self._db is not None:
             hits: list[int] = []
 
             def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-                hits.append(end - 1)
+                hits.append(lo + end - 1)
 
-            self._db.scan(chunk, match_event_handler=on_match, scratch=self._scratch)
+            view = chunk if (lo == 0 and hi == len(chunk)) else memoryview(chunk)[lo:hi]
+            self._db.scan(view, match_event_handler=on_match, scratch=self._scratch)
             hits.sort()
             return hits
         found: list[int] = []
         for lit in self.literals:
-            i = chunk.find(lit)
+            i = chunk.find(lit, lo, hi)
             while i >= 0:
                 found.append(i)
-                # skip the rest of this line: one hit per line is enough
-                nl = chunk.find(b"\n", i)
+                # the rest of this line is irrelevant: one hit per line is enough
+                nl = chunk.find(b"\n", i, hi)
                 if nl < 0:
                     break
-                i = chunk.find(lit, nl + 1)
+                i = chunk.find(lit, nl + 1, hi)
         found.sort()
         return found
