@@ -48,6 +48,7 @@ _RESET = re.compile(
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                                        "Nov", "Dec"), 1)}
 _TRAILING = " \t·∙|,;:"
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,14 @@ class Classifier:
     def _match_text(self, text: str) -> _Match | None:
         if not any(t in text for t in self._triggers):
             return None
+        try:
+            return self._match_clean(text)
+        except UnicodeEncodeError:
+            # Lone surrogates ("\ud800" from a JSON escape or a client) cannot reach RE2; one-for-one
+            # replacement keeps every column where it was.
+            return self._match_clean(_SURROGATES.sub("\ufffd", text))
+
+    def _match_clean(self, text: str) -> _Match | None:
         for p in self.catalog.patterns:
             if any(t in text for t in p.triggers):
                 m = p.regex.search(text)
@@ -226,7 +235,7 @@ class Classifier:
         start, end = m.start, m.end
         while end > start and text[end - 1] in _TRAILING:
             end -= 1
-        return self._finding(text, m, line_no, cleaned.to_raw(start), cleaned.to_raw(end), fmt, None)
+        return self._finding(text, m, line_no, cleaned.to_raw(start), cleaned.to_raw_end(end), fmt, None)
 
     # --- transcripts ---------------------------------------------------------------------------------
     @staticmethod

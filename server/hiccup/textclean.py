@@ -34,6 +34,12 @@ class Cleaned:
             return col
         return self.columns[max(0, min(col, len(self.columns) - 1))]
 
+    def to_raw_end(self, col: int) -> int:
+        """An exclusive end: right after the last visible character, not after the escapes that follow it."""
+        if self.columns is None or col <= 0:
+            return self.to_raw(col)
+        return self.to_raw(col - 1) + 1
+
 
 def clean_line(raw: str) -> Cleaned:
     """Visible text of one line; cheap (identity) for the common line with no controls at all."""
