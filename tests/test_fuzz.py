@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hiccup.classifier import default_classifier
@@ -16,14 +16,14 @@ FRAGMENTS = st.sampled_from([
 ])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings()
 @given(st.binary(max_size=4000), st.sampled_from([None, "log", "terminal", "jsonl"]))
 def test_random_bytes_never_crash(data: bytes, fmt: str | None) -> None:
     for f in C.scan_bytes(data, fmt=fmt):
         assert f.start <= f.end
 
 
-@settings(max_examples=300, deadline=None)
+@settings()
 @given(st.lists(FRAGMENTS, max_size=40).map("".join), st.sampled_from(["log", "terminal", "jsonl"]))
 def test_adversarial_fragments_never_crash(text: str, fmt: str) -> None:
     for i, line in enumerate(text.split("\n")):
@@ -32,7 +32,7 @@ def test_adversarial_fragments_never_crash(text: str, fmt: str) -> None:
             assert 0 <= f.start <= f.end <= len(line)
 
 
-@settings(max_examples=200, deadline=None)
+@settings()
 @given(st.text(max_size=300))
 def test_clean_line_maps_every_visible_character_back(raw: str) -> None:
     cleaned = clean_line(raw)

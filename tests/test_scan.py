@@ -47,7 +47,7 @@ class _Reader:
         return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings()
 @given(st.lists(st.sampled_from(ERRORS + BENIGN), min_size=1, max_size=80), st.integers(1, 300),
        st.booleans())
 def test_any_chunk_size_finds_the_same_as_line_by_line(lines: list[str], chunk: int, final_newline: bool) -> None:
