@@ -132,12 +132,12 @@ def test_bad_timeout_is_refused_by_argparse(value: str, capsys: pytest.CaptureFi
     assert "--timeout" in capsys.readouterr().err
 
 
-def test_as_a_separate_process(status_page: StatusPageServer) -> None:
+def test_hiccup_status_as_a_separate_process(status_page: StatusPageServer) -> None:
     url = status_page.serve("/minor", json_body(load_payload("minor_incident.json")))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SERVER_DIR), os.environ.get("PYTHONPATH", "")])}
 
     done = subprocess.run(
-        [sys.executable, "-m", "hiccup.status_cli", "--url", url, "--format", "json"],
+        [sys.executable, "-m", "hiccup", "status", "--url", url, "--format", "json"],
         capture_output=True,
         text=True,
         timeout=15,

@@ -2,7 +2,7 @@
 
 Exit codes make it scriptable ("wait until the API is healthy again"): 0 operational, 1 degraded / incident /
 maintenance, 2 unknown (the page could not be read). `hiccup/cli.py` wires `add_arguments` and `main` in as
-the `status` subcommand; `python -m hiccup.status_cli` runs it on its own.
+the `status` subcommand.
 """
 
 from __future__ import annotations
@@ -111,14 +111,3 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     else:
         print("\n".join(text_lines(summary, now)), file=out)
     return exit_code(summary)
-
-
-def run(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (`python -m hiccup.status_cli`), same options as `hiccup status`."""
-    parser = argparse.ArgumentParser(prog="hiccup status", description="Ask the Claude status page once.")
-    add_arguments(parser)
-    return main(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(run())
