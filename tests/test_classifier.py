@@ -27,7 +27,8 @@ def span(line: str, fmt: str = "terminal") -> tuple[str, str]:
          '"request_id":"req_011CTestAbcdef"}'),
         ('⎿  API Error (529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}) · '
          "Retrying in 5 seconds… (attempt 2/10)", "overloaded",
-         'API Error (529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})'),
+         'API Error (529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}) · '
+         "Retrying in 5 seconds… (attempt 2/10)"),
         ('API Error: 429 {"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed '
          'the rate limit"}}', "rate_limit", None),
         ("Claude AI usage limit reached|1750089600", "usage_limit", "Claude AI usage limit reached|1750089600"),
@@ -37,10 +38,10 @@ def span(line: str, fmt: str = "terminal") -> tuple[str, str]:
          "permission", None),
         ("  ⎿  Credit balance is too low", "billing", None),
         ("  ⎿  API Error (Connection error.) · Retrying in 2 seconds… (attempt 3/10)", "connection",
-         "API Error (Connection error.)"),
+         "API Error (Connection error.) · Retrying in 2 seconds… (attempt 3/10)"),
         ("Error: getaddrinfo ENOTFOUND api.anthropic.com", "connection", None),
         ("  ⎿  API Error (Request timed out.) · Retrying in 1 seconds… (attempt 1/10)", "timeout",
-         "API Error (Request timed out.)"),
+         "API Error (Request timed out.) · Retrying in 1 seconds… (attempt 1/10)"),
         ('API Error: 413 {"type":"error","error":{"type":"request_too_large","message":"Request exceeds the '
          'maximum size"}}', "request_too_large", None),
         ('API Error: 400 {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: '

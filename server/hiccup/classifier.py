@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -36,7 +36,10 @@ _STATUS = re.compile(r"API Error:? \(?(?:Request rejected \()?([1-5]\d\d)\b|Erro
 # {"type":"error","error":{"type":"overloaded_error",…}  and the SDK's {'type': 'error', 'error': {'type': …
 _ETYPE = re.compile(r"""["']error["']: ?\{["']type["']: ?["']([a-z_]{2,60})["']""")
 _REQUEST_ID = re.compile(r"\breq_[A-Za-z0-9]{8,64}\b")
-_ATTEMPT = re.compile(r"\battempt (\d{1,3}) ?(?:/|of) ?(\d{1,3})\b")
+# (attempt 3/10)  ·  attempt 5/10  ·  retrying streaming (1/10)
+_ATTEMPT = re.compile(r"\battempt (\d{1,3}) ?(?:/|of) ?(\d{1,3})\b|\bretrying [a-z ]{0,30}\((\d{1,3})/(\d{1,3})\)")
+# grep-style "path/to/file.log:118:" before the error: a quote of an old log, not a failure happening now
+_QUOTED_FROM_FILE = re.compile(r"(?:^|[\s:])[\w./~-]+\.[A-Za-z]{1,6}:\d+:")
 # 2025-11-02T10:00:00.123Z [ERROR] …   /   [2025-11-02 10:00:00,123] …
 _TIMESTAMP = re.compile(
     r"^\W{0,3}(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)")
@@ -48,6 +51,7 @@ _RESET = re.compile(
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                                        "Nov", "Dec"), 1)}
 _TRAILING = " \t·∙|,;:"
+_QUOTE_PAIRS = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’", "«": "»"}
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -131,6 +135,10 @@ class Classifier:
                                    engine=engine)
         self._status_by_type = {t: c.id for c in self.catalog.categories.values() for t in c.error_types}
         self._by_status = {s: c.id for c in self.catalog.categories.values() for s in c.http_statuses}
+        # An error body without a status line ({"type":"error","error":{"type":"invalid_request_error",…}}) still
+        # has one on the wire: the first status of the category that owns the type.
+        self._status_of_type = {t: c.http_statuses[0] for c in self.catalog.categories.values()
+                                for t in c.error_types if c.http_statuses}
         self.skipped_long_lines = 0
 
     # --- formats -------------------------------------------------------------------------------------
@@ -160,13 +168,8 @@ class Classifier:
             return self._match_clean(_SURROGATES.sub("\ufffd", text))
 
     def _match_clean(self, text: str) -> _Match | None:
-        for p in self.catalog.patterns:
-            if any(t in text for t in p.triggers):
-                m = p.regex.search(text)
-                if m:
-                    groups = m.groupdict()
-                    epoch = groups.get("reset_epoch")
-                    return _Match(p.category, m.start(), m.end(), None, int(epoch) if epoch else None)
+        # Envelopes first: "API Error: 403 {…"OAuth token has been revoked"…} · Please run /login" is one error
+        # whose range starts at "API Error", even though a later phrase also matches a category pattern.
         for env in self.catalog.envelopes:
             if any(t in text for t in env.triggers):
                 m = env.regex.search(text)
@@ -175,6 +178,14 @@ class Classifier:
                     category = self._resolve(m.group(0), status)
                     if category:
                         return _Match(category, m.start(), m.end(), status, None)
+        for p in self.catalog.patterns:
+            if any(t in text for t in p.triggers):
+                m = p.regex.search(text)
+                if m and not _quoted(text, m.start(), m.end()):
+                    groups = m.groupdict()
+                    epoch, status = groups.get("reset_epoch"), groups.get("status")
+                    return _Match(p.category, m.start(), m.end(), int(status) if status else None,
+                                  int(epoch) if epoch else None)
         return None
 
     def _resolve(self, envelope: str, status: int | None) -> str | None:
@@ -197,6 +208,8 @@ class Classifier:
             if sm:
                 status = int(sm.group(1) or sm.group(2))
         et = _ETYPE.search(text)
+        if status is None and et:
+            status = self._status_of_type.get(et.group(1))
         rid = _REQUEST_ID.search(text)
         at = _ATTEMPT.search(text)
         if timestamp is None:
@@ -218,7 +231,7 @@ class Classifier:
             excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
         return Finding(line=line_no, start=start, end=end, category=m.category, http_status=status,
                        error_type=et.group(1) if et else None, request_id=rid.group(0) if rid else None,
-                       attempt=(int(at.group(1)), int(at.group(2))) if at else None, timestamp=timestamp,
+                       attempt=_attempt(at), timestamp=timestamp,
                        reset_at=reset_at, reset_text=reset_text, excerpt=excerpt, fmt=fmt)
 
     def classify_line(self, raw: str, line_no: int = 0, fmt: str = "log") -> Finding | None:
@@ -232,6 +245,8 @@ class Classifier:
         if m is None:
             return None
         text = cleaned.text
+        if _QUOTED_FROM_FILE.search(text, 0, m.start):
+            return None
         start, end = m.start, m.end
         while end > start and text[end - 1] in _TRAILING:
             end -= 1
@@ -265,15 +280,23 @@ class Classifier:
             if isinstance(content, str) and content:
                 return content
             error = entry.get("error")
-            if isinstance(error, dict):
+            cause = error.get("cause") if isinstance(error, dict) else None
+            if isinstance(cause, dict) and isinstance(cause.get("code"), str):
+                # {"error":{"cause":{"code":"ECONNRESET","path":"https://api.anthropic.com/v1/messages"}}}
+                code = cause["code"][:60]
+                text = (f"API Error: Request timed out ({code})" if code == "ETIMEDOUT"
+                        else f"API Error: Connection error ({code})")
+            elif isinstance(error, dict):
                 status = error.get("status")
                 body = error.get("error", error)
                 text = f"API Error: {status} {json.dumps(body, separators=(',', ':'))}" if status else \
                     f"API Error: {json.dumps(body, separators=(',', ':'))}"
-                attempt, total = entry.get("retryAttempt"), entry.get("maxRetries")
-                if isinstance(attempt, int) and isinstance(total, int):
-                    text += f" (attempt {attempt}/{total})"
-                return text
+            else:
+                return None
+            attempt, total = entry.get("retryAttempt"), entry.get("maxRetries")
+            if isinstance(attempt, int) and isinstance(total, int):
+                text += f" (attempt {attempt}/{total})"
+            return text
         return None
 
     def _classify_jsonl(self, raw: str, line_no: int) -> Finding | None:
@@ -291,21 +314,16 @@ class Classifier:
             return None
         ts = entry.get("timestamp")
         timestamp = parse_timestamp(ts) if isinstance(ts, str) else None
-        span = first[m.start:m.end].rstrip(_TRAILING)
-        escaped = json.dumps(span, ensure_ascii=False)[1:-1]
-        start = raw.find(escaped)
-        if start < 0:
-            escaped = json.dumps(span)[1:-1]
-            start = raw.find(escaped)
-        if start < 0:  # written with another escaping: point at the whole line rather than guess
-            start, end = 0, len(raw)
-        else:
-            end = start + len(escaped)
-        rid = entry.get("requestId")
+        start, end = _raw_span(raw, entry, first[m.start:m.end].rstrip(_TRAILING))
         finding = self._finding(first, m, line_no, start, end, "jsonl", timestamp)
+        changes: dict[str, Any] = {}
+        rid = entry.get("requestId")
         if finding.request_id is None and isinstance(rid, str) and _REQUEST_ID.fullmatch(rid):
-            finding = _replace_request_id(finding, rid)
-        return finding
+            changes["request_id"] = rid
+        status = entry.get("apiErrorStatus")  # "apiErrorStatus":429 beside a usage-limit message
+        if finding.http_status is None and isinstance(status, int) and 100 <= status <= 599:
+            changes["http_status"] = status
+        return replace(finding, **changes) if changes else finding
 
     def is_recovery(self, raw: str, fmt: str = "jsonl") -> datetime | None:
         """A real assistant reply in a transcript ends an incident: the backend answered again."""
@@ -465,7 +483,6 @@ def _scan_parts(classifier: Classifier, path: str, fmt: str, bounds: list[tuple[
     a process pool's start-up would eat much of the gain on a 100 MB file.
     """
     import pickle
-    from dataclasses import replace
 
     children: list[tuple[int, int]] = []
     for start, end in bounds[1:]:
@@ -520,10 +537,36 @@ class _BytesReader:
         return out
 
 
-def _replace_request_id(f: Finding, rid: str) -> Finding:
-    from dataclasses import replace
+def _raw_span(raw: str, entry: dict[str, Any], text: str) -> tuple[int, int]:
+    """Where the error sits in the raw JSON line: the escaped message text, else the `error` object."""
+    for escaped in (json.dumps(text, ensure_ascii=False)[1:-1], json.dumps(text)[1:-1]):
+        at = raw.find(escaped) if escaped else -1
+        if at >= 0:
+            return at, at + len(escaped)
+    error = entry.get("error")
+    if error is not None:
+        body = '"error":' + json.dumps(error, separators=(",", ":"), ensure_ascii=False)
+        at = raw.find(body)
+        if at >= 0:
+            return at, at + len(body)
+        at = raw.find('"error":')
+        if at >= 0:
+            return at, at + len('"error":')
+    return 0, len(raw)  # written with some other escaping: the whole line rather than a guess
 
-    return replace(f, request_id=rid)
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """`say "Credit balance is too low"?` quotes a message in prose; it is not the message happening."""
+    end = len(text[:end].rstrip(_TRAILING))
+    if start == 0 or end >= len(text):
+        return False
+    return _QUOTE_PAIRS.get(text[start - 1]) == text[end]
+
+
+def _attempt(m: re.Match[str] | None) -> tuple[int, int] | None:
+    if m is None:
+        return None
+    return (int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4)))
 
 
 @cache
