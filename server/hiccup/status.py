@@ -608,6 +608,14 @@ def _no_cookies() -> CookieJar:
     return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
+def _ssl_context(page_url: str) -> ssl.SSLContext:
+    """Loading the CA bundle costs ~100 ms of CPU, so it is done once per client, and only for https pages.
+    A loopback http page (tests) gets a context with no trusted roots: it can never be used to trust anyone."""
+    if urlsplit(page_url).scheme == "https":
+        return httpx.create_ssl_context(trust_env=False)
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class StatusClient:
     """Fetches summary.json from one configured page and turns every outcome into a `StatusSummary`.
 
@@ -742,8 +750,8 @@ class StatusClient:
             write=self.read_timeout,
             pool=self.connect_timeout,
         )
-        if self._ssl_context is None:  # building one costs ~50 ms of CPU: once per client, not per check
-            self._ssl_context = httpx.create_ssl_context(trust_env=False)
+        if self._ssl_context is None:
+            self._ssl_context = _ssl_context(self.page_url)
         # A fresh client per check: no connection or cookie state outlives it, trust_env=False keeps proxy
         # variables and ~/.netrc credentials out, and redirects are ours to judge.
         async with httpx.AsyncClient(
