@@ -1,0 +1,372 @@
+"""The Hiccup language server: state on `HiccupServer`, handlers in `features.py` and `commands.py`.
+
+Run with `hiccup serve` (stdio) or `hiccup serve --tcp 127.0.0.1:2087` to attach a client by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any, Protocol
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from hiccup import __version__
+from hiccup.catalog import Catalog, builtin_catalog, load_catalog
+from hiccup.classifier import Classifier, default_classifier
+from hiccup.clock import TEST_CLOCK_ENV, Clock, ManualClock, clock_from_env
+from hiccup.documents import Delta, Document, TerminalTranscript, is_candidate
+from hiccup.incidents import (
+    UNKNOWN_STATUS,
+    Incident,
+    IncidentStore,
+    Reminders,
+    State,
+    StatusFacts,
+    Thresholds,
+)
+from hiccup.lsp import render
+from hiccup.lsp.protocol import STATUS, HiccupProtocol
+from hiccup.settings import Settings, parse_settings
+
+log = logging.getLogger("hiccup.lsp")
+
+TICK_SECONDS = 15.0
+PUBLISH_INTERVAL = 0.25  # seconds between two publishes of one URI: a growing log must not flood the client
+_LOG_LEVELS = {"error": 1, "warning": 2, "info": 3, "debug": 4}
+
+
+class StatusMonitor(Protocol):
+    """What `hiccup.status` provides once wired (`server.status_monitor = ...`)."""
+
+    enabled: bool
+
+    async def check_now(self) -> tuple[StatusFacts, str]:
+        """Fetch the status page now: the facts for incidents and a one-line summary for the user."""
+        ...
+
+
+class ClientFeatures:
+    """The optional protocol extensions a client declared in `initializationOptions.hiccup`."""
+
+    def __init__(self, options: Any = None) -> None:
+        hiccup = options.get("hiccup") if isinstance(options, dict) else None
+        hiccup = hiccup if isinstance(hiccup, dict) else {}
+        self.restart_claude_code = hiccup.get("restartClaudeCode") is True
+        self.terminal_bridge = hiccup.get("terminalBridge") is True
+        self.status_bar = hiccup.get("statusBar") is True
+
+
+class _Publisher:
+    """Coalesces publishes: each URI at most once per `PUBLISH_INTERVAL`, and never twice the same list."""
+
+    def __init__(self, send: Callable[[str], None]) -> None:
+        self._send = send
+        self._dirty: set[str] = set()
+        self._last: dict[str, float] = {}
+        self._handle: asyncio.TimerHandle | asyncio.Handle | None = None
+
+    def schedule(self, uri: str) -> None:
+        self._dirty.add(uri)
+        if self._handle is None:
+            self._arm()
+
+    def _arm(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = time.monotonic()
+        due = min(self._last.get(u, 0.0) + PUBLISH_INTERVAL for u in self._dirty)
+        self._handle = loop.call_soon(self._flush) if due <= now else loop.call_later(due - now, self._flush)
+
+    def _flush(self) -> None:
+        self._handle = None
+        now = time.monotonic()
+        ready = {u for u in self._dirty if self._last.get(u, 0.0) + PUBLISH_INTERVAL <= now}
+        self._dirty -= ready
+        for uri in sorted(ready):
+            self._last[uri] = now
+            self._send(uri)
+        if self._dirty:
+            self._arm()
+
+    def forget(self, uri: str) -> None:
+        self._dirty.discard(uri)
+        self._last.pop(uri, None)
+
+
+class HiccupServer(LanguageServer):
+    """Holds all state: documents, terminal transcripts, incidents, reminders, settings, status facts."""
+
+    def __init__(self, clock: Clock | None = None, catalog: Catalog | None = None,
+                 classifier: Classifier | None = None) -> None:
+        super().__init__("hiccup", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=HiccupProtocol)
+        self.clock: Clock = clock or clock_from_env()
+        self.catalog = catalog or builtin_catalog()
+        self.classifier = classifier or (default_classifier() if catalog is None else Classifier(catalog))
+        self.settings = Settings()
+        self.session_ignored: set[str] = set()  # "Ignore this category" until the client persists it
+        self.documents: dict[str, Document] = {}
+        self.terminals: dict[str, TerminalTranscript] = {}
+        self.watched_uris: set[str] = set()  # files a watcher follows: closing their editor keeps diagnostics
+        self.incidents = IncidentStore(self.catalog.get)
+        self.reminders = Reminders()
+        self.status: StatusFacts = UNKNOWN_STATUS
+        self.status_monitor: StatusMonitor | None = None
+        self.client_features = ClientFeatures()
+        self.editor: str | None = None  # "Visual Studio Code 1.95", for error reports
+        self._published: dict[str, list[types.Diagnostic]] = {}
+        self._publisher = _Publisher(self.publish)
+        self._wake: asyncio.Event | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # --- derived settings -------------------------------------------------------------------------------
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds.from_settings(self.settings)
+
+    @property
+    def ignored(self) -> frozenset[str]:
+        return self.settings.ignored_categories | self.session_ignored
+
+    # --- logging: window/logMessage, never stdout, never a pop-up storm ---------------------------------
+    def log(self, level: str, message: str) -> None:
+        log.log(logging.getLevelName(level.upper()), message)
+        if _LOG_LEVELS[level] <= _LOG_LEVELS.get(self.settings.log_level, 3):
+            try:
+                self.window_log_message(types.LogMessageParams(types.MessageType(_LOG_LEVELS[level]), message))
+            except Exception:  # no transport yet (before initialize) or the client left
+                log.debug("could not send log message", exc_info=True)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors in handlers are logged (window/logMessage), not shown as a pop-up per failure."""
+        self.log("error", f"{getattr(source, '__name__', source)}: {error!r}")
+
+    def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    # --- settings ---------------------------------------------------------------------------------------
+    def apply_settings(self, raw: Any) -> None:
+        """Parse once per change; bad values are named in one message each and keep their previous value."""
+        settings, problems = parse_settings(raw, self.settings)
+        for problem in problems:
+            self.notify_user(problem.message(), types.MessageType.Warning)
+            self.log("warning", problem.message())
+        if settings != self.settings:
+            self.settings = settings
+            self.log("info", "settings updated")
+            self.tick(republish=True)
+
+    # --- documents --------------------------------------------------------------------------------------
+    def wants_document(self, uri: str, language_id: str | None) -> bool:
+        return is_candidate(uri, language_id)
+
+    def add_source(self, doc: Document, delta: Delta | None = None) -> None:
+        """Start publishing for a document that did not come from the editor (a watcher's file, a terminal)."""
+        self.documents[doc.uri] = doc
+        self.ingest(doc.uri, delta if delta is not None else Delta(added=doc.entries()))
+
+    def ingest(self, uri: str, delta: Delta) -> None:
+        """Feed one document change to the incident store, then re-evaluate and publish."""
+        self.incidents.forget(h.key for h in delta.removed)
+        for _, hit in delta.added:
+            if hit.recovery is not None:
+                self.incidents.recover(uri, hit.recovery)
+            elif hit.finding is not None and not hit.redraw:
+                self.incidents.observe(uri, hit.key, hit.finding, hit.observed_at)
+        if delta:
+            self.tick()
+        self._publisher.schedule(uri)  # even without new findings, lines may have moved
+
+    def open_document(self, uri: str, text: str, version: int | None) -> None:
+        if self.is_terminal_uri(uri):
+            return  # the editor shows our own transcript: ours is authoritative
+        if uri in self.documents:
+            self.incidents.drop_source(uri)
+        doc = Document(uri, text, self.classifier, self.clock.now())
+        doc.version = version
+        self.add_source(doc)
+        self._publisher.schedule(uri)
+
+    def close_document(self, uri: str) -> None:
+        if uri in self.watched_uris or self.is_terminal_uri(uri):
+            return
+        self.documents.pop(uri, None)
+        self.incidents.drop_source(uri)
+        self._publisher.forget(uri)
+        self._published.pop(uri, None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def is_terminal_uri(self, uri: str) -> bool:
+        return any(t.uri == uri for t in self.terminals.values())
+
+    def terminal(self, terminal_id: str, name: str) -> TerminalTranscript:
+        term = self.terminals.get(terminal_id)
+        if term is None:
+            term = TerminalTranscript(terminal_id, name, self.classifier, self.clock.now())
+            self.terminals[terminal_id] = term
+            self.documents[term.uri] = term.doc
+        return term
+
+    # --- time -------------------------------------------------------------------------------------------
+    def tick(self, republish: bool = False) -> None:
+        """Re-evaluate every incident at `clock.now()`; publish what changed; fire due reminders."""
+        now = self.clock.now()
+        changed = self.incidents.evaluate(now, self.status, self.thresholds)
+        for incident in changed:
+            if not incident.is_open and self.reminders.cancel(incident.id):
+                self.log("info", f"reminder for {incident.id} cancelled: {incident.state.value}")
+        sources = {i.source for i in changed}
+        # messages carry live minutes ("failing for 6 min", "resets in 42 min"): refresh open incidents too
+        sources |= {i.source for i in self.incidents if i.is_open}
+        for uri in (self.documents if republish else sources):
+            if uri in self.documents:
+                self._publisher.schedule(uri)
+        for incident_id in self.reminders.pop_due(now):
+            incident = self.incidents.get(incident_id)
+            if incident is not None and incident.is_open:
+                self.spawn(self.fire_reminder(incident))
+        if self._wake is not None:
+            self._wake.set()
+
+    def seconds_to_next_tick(self) -> float:
+        now = self.clock.now()
+        moments = [m for m in (self.incidents.next_change(now, self.thresholds), self.reminders.next_due()) if m]
+        if not moments or isinstance(self.clock, ManualClock):  # test time moves only by request
+            return TICK_SECONDS
+        return max(0.05, min(TICK_SECONDS, (min(moments) - now) / timedelta(seconds=1)))
+
+    async def run_timer(self) -> None:
+        """Real time passes without input: wake every 15 s, or exactly at the next threshold crossing."""
+        self._wake = asyncio.Event()
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.seconds_to_next_tick())
+            except TimeoutError:
+                self.tick()
+            self._wake.clear()
+
+    def spawn(self, coro: Any) -> None:
+        """Run a coroutine in the background, keeping a reference and logging its failure."""
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._background.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self.report_server_error(t.exception(), type(t.exception()))  # type: ignore[arg-type]
+
+        task.add_done_callback(done)
+
+    async def fire_reminder(self, incident: Incident) -> None:
+        from hiccup.lsp.commands import run_reminder
+
+        await run_reminder(self, incident)
+
+    # --- code actions -----------------------------------------------------------------------------------
+    def code_actions(self, doc: Document, rng: types.Range,
+                     context: types.CodeActionContext) -> list[types.CodeAction]:
+        """Actions for the failures on the requested lines, each offered once however many lines repeat it."""
+        ours = [d for d in context.diagnostics if d.source == render.SOURCE]
+        actions: dict[tuple[str, str], types.CodeAction] = {}
+        for line in range(rng.start.line, rng.end.line + 1):
+            hit = doc.hit_at(line)
+            incident = self.incidents.of_key(hit.key) if hit and hit.finding and not hit.redraw else None
+            if incident is None or incident.category.id in self.ignored:
+                continue
+            specs = render.action_specs(
+                incident, reminder_minutes=self.settings.reminder_minutes,
+                restart_due=incident.state in (State.PERSISTING, State.ESCALATE),
+                reminder_armed=self.reminders.is_armed(incident.id))
+            related = [d for d in ours if d.range.start.line == line]
+            for spec in specs:
+                if context.only and not any(spec.kind == k or spec.kind.startswith(f"{k}.") for k in context.only):
+                    continue
+                actions.setdefault((spec.title, spec.command), render.code_action(spec, related))
+        return list(actions.values())
+
+    # --- publishing -------------------------------------------------------------------------------------
+    def render_context(self) -> render.RenderContext:
+        return render.RenderContext(self.clock.now(), self.status, self.thresholds, self.ignored,
+                                    self.workspace.position_codec,
+                                    render.DiagnosticSupport.of(self.client_capabilities))
+
+    def publish(self, uri: str) -> None:
+        doc = self.documents.get(uri)
+        if doc is None:
+            return
+        diagnostics = render.diagnostics(doc, self.incidents, self.render_context())
+        if self._published.get(uri) == diagnostics:
+            return
+        self._published[uri] = diagnostics
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=diagnostics))
+
+    def republish(self, uris: Iterable[str] | None = None) -> None:
+        for uri in self.documents if uris is None else uris:
+            self._publisher.schedule(uri)
+
+    # --- status page ------------------------------------------------------------------------------------
+    def set_status(self, facts: StatusFacts) -> None:
+        """The status monitor's entry point: new facts re-evaluate incidents (escalate vs. keep waiting)."""
+        if facts != self.status:
+            self.status = facts
+            self.tick(republish=True)
+
+    def send_status(self, payload: dict[str, Any]) -> None:
+        """`hiccup/status` for clients with a status item (docs/protocol.md)."""
+        self.protocol.notify(STATUS, payload)
+
+
+def build_server(clock: Clock | None = None, *, test_hooks: bool | None = None) -> HiccupServer:
+    """A server with all handlers registered (they import this module, hence the late import)."""
+    from hiccup.lsp import commands, features
+
+    server = HiccupServer(clock)
+    features.register(server)
+    commands.register(server)
+    if test_hooks if test_hooks is not None else os.environ.get(TEST_CLOCK_ENV) == "1":
+        features.register_test_hooks(server)
+    return server
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
+    parser.add_argument("--rule-pack", action="append", default=[], metavar="FILE", help=argparse.SUPPRESS)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Entry point of `hiccup serve`: stdio by default; logs go to stderr, stdout carries only the protocol."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s hiccup %(levelname)s %(message)s")
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # pygls logs every message at INFO
+    server = build_server()
+    packs = getattr(args, "rule_pack", None) or []
+    if packs:
+        catalog, errors = load_catalog(packs)
+        for error in errors:
+            log.warning("rule pack: %s", error.message)
+        server.catalog, server.classifier = catalog, Classifier(catalog)
+        server.incidents = IncidentStore(catalog.get)
+    tcp = getattr(args, "tcp", None)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+main = serve
+
+
+if __name__ == "__main__":
+    _parser = argparse.ArgumentParser(prog="hiccup serve")
+    add_arguments(_parser)
+    raise SystemExit(serve(_parser.parse_args()))
