@@ -1,0 +1,87 @@
+"""pytest-lsp fixtures: the real server process (`python -m hiccup serve`) with a manual clock."""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import pytest_lsp
+from lsp_support import SERVER_COMMAND, SERVER_ENV
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities, make_test_lsp_client
+
+RESTART_METHOD = "hiccup/restartClaudeCode"
+
+
+def make_client() -> LanguageClient:
+    """The stock test client plus what Hiccup's server asks of an editor (message requests, restarts)."""
+    client = make_test_lsp_client()
+    conv = client.protocol._converter
+
+    # lsprotocol structures any code action that carries a `command` object as a bare Command; a Command is
+    # the one whose `command` is a string.
+    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
+        cls = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
+        return conv.structure(obj, cls)
+
+    conv.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
+    client.message_requests: list[types.ShowMessageRequestParams] = []  # type: ignore[misc]
+    client.answer: str | None = "Dismiss"  # type: ignore[misc]
+    client.restart_requests: list[Any] = []  # type: ignore[misc]
+    client.restart_outcome: str = "restarted"  # type: ignore[misc]
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def show_message_request(
+        client: LanguageClient, params: types.ShowMessageRequestParams
+    ) -> types.MessageActionItem | None:
+        client.message_requests.append(params)  # type: ignore[attr-defined]
+        answer = client.answer  # type: ignore[attr-defined]
+        return types.MessageActionItem(title=answer) if answer else None
+
+    @client.feature(RESTART_METHOD)
+    def restart(client: LanguageClient, params: Any) -> dict[str, str]:
+        client.restart_requests.append(params)  # type: ignore[attr-defined]
+        return {"outcome": client.restart_outcome, "detail": "terminal 'claude'"}  # type: ignore[attr-defined]
+
+    return client
+
+
+CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, server_env=SERVER_ENV, client_factory=make_client)
+VSCODE_OPTIONS = {"hiccup": {"restartClaudeCode": True, "terminalBridge": True, "statusBar": True}}
+
+
+async def initialize(client: LanguageClient, spec: str = "visual-studio-code", options: Any = VSCODE_OPTIONS,
+                     **kwargs: Any) -> types.InitializeResult:
+    return await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(spec), initialization_options=options,
+        client_info=types.ClientInfo(name=spec), **kwargs))
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def vscode(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    """A VS Code-like client that implements hiccup/restartClaudeCode; a fresh server (and clock) per test."""
+    await initialize(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG, scope="module")
+async def shared(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    """One VS Code-like server for a whole module: for tests that never move the clock."""
+    await initialize(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def neovim(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    """Neovim 0.7's capabilities: no showDocument, no workspace/configuration, no protocol extensions."""
+    await initialize(lsp_client, "neovim@v0.7.0", options=None)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def bare(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    """Started but not initialized: the test chooses capabilities, options and configuration."""
+    yield
+    await lsp_client.shutdown_session()

@@ -1,0 +1,81 @@
+"""Shared pieces of the end-to-end tests: server command, sample lines, and waiting without sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+START = "2026-11-25T10:00:00Z"  # the manual clock's "now" when a server starts
+SERVER_ENV = {**os.environ, "HICCUP_TEST_CLOCK": "1", "HICCUP_TEST_CLOCK_START": START, "TZ": "UTC"}
+SERVER_COMMAND = [sys.executable, "-m", "hiccup", "serve"]
+TIMEOUT = 10.0
+
+# what Claude Code's debug log and TUI really print
+ERR_500 = ('API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"},'
+           '"request_id":"req_011CTestAbCdEf123"}')
+ERR_529 = 'API Error (529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})'
+AUTH = "Invalid API key · Please run /login"
+
+
+def log_line(ts: str, text: str) -> str:
+    return f"{ts} [ERROR] {text}"
+
+
+def uri_of(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+async def open_doc(client: LanguageClient, uri: str, text: str, language_id: str = "log") -> None:
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)))
+
+
+async def wait_diagnostics(client: LanguageClient, uri: str,
+                           predicate: Callable[[Sequence[types.Diagnostic]], bool] = lambda d: True,
+                           timeout: float = TIMEOUT) -> Sequence[types.Diagnostic]:
+    """Until the latest published list for `uri` satisfies `predicate` (no sleeps: waits on notifications)."""
+    async def loop() -> Sequence[types.Diagnostic]:
+        while True:
+            next_publish = client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            current = client.diagnostics.get(uri)
+            if current is not None and predicate(current):
+                return current
+            await next_publish
+    return await asyncio.wait_for(loop(), timeout)
+
+
+async def wait_message(client: LanguageClient, predicate: Callable[[str], bool],
+                       timeout: float = TIMEOUT) -> types.ShowMessageParams:
+    async def loop() -> types.ShowMessageParams:
+        while True:
+            next_message = client.protocol.wait_for_notification_async(types.WINDOW_SHOW_MESSAGE)
+            for m in client.messages:
+                if predicate(m.message):
+                    return m
+            await next_message
+    return await asyncio.wait_for(loop(), timeout)
+
+
+async def advance(client: LanguageClient, seconds: float) -> Any:
+    return await client.protocol.send_request_async("hiccup/_test/advanceClock", {"seconds": seconds})
+
+
+async def execute(client: LanguageClient, command: str, *arguments: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command, arguments=list(arguments) or None))
+
+
+def change(client: LanguageClient, uri: str, version: int, start: tuple[int, int], end: tuple[int, int],
+           text: str) -> None:
+    """One incremental didChange (positions in UTF-16 units, as the client counts)."""
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(*start), types.Position(*end)), text=text)]))
