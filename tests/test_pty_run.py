@@ -135,6 +135,15 @@ def terminals():
         term.close()
 
 
+def _gone(pid: int) -> bool:
+    """Exited, or a zombie waiting for a container's init that never reaps."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"
+
+
 def hiccup(log: Path | None, *command: str) -> list[str]:
     return [sys.executable, "-m", "hiccup.pty_run", *(["--log", str(log)] if log else []), "--", *command]
 
@@ -193,6 +202,28 @@ def test_sigterm_to_hiccup_reaches_the_child_and_the_terminal_is_restored(env, t
     term.proc.send_signal(signal.SIGTERM)
     assert term.wait() == 143
     assert termios.tcgetattr(term.slave) == term.original_termios
+
+
+def test_a_crash_inside_hiccup_still_restores_the_terminal_and_ends_the_child(env, terminals, tmp_path):
+    log = tmp_path / "s.log"
+    launcher = (
+        "import sys; from pathlib import Path; from hiccup import pty_run\n"
+        "def boom(self): raise RuntimeError('planted failure')\n"
+        "pty_run._Session._read_stdin = boom\n"
+        f"sys.exit(pty_run.run(['claude'], Path({str(log)!r})))"
+    )
+    term = terminals([sys.executable, "-c", launcher], env)
+    term.read_until(b"READY\r\n")
+    child = sidecar(log)["child_pid"]
+    term.type(b"x")
+    assert term.wait() == 1
+    assert b"RuntimeError: planted failure" in term.out
+    assert termios.tcgetattr(term.slave) == term.original_termios
+    assert sidecar(log)["control"] is None and not Path(str(log) + ".ctl").exists()
+    deadline = time.monotonic() + 5
+    while not _gone(child):
+        assert time.monotonic() < deadline, "the child outlived hiccup's pty"
+        time.sleep(0.01)
 
 
 def test_session_log_is_private_redacted_and_described_by_its_sidecar(env, terminals, tmp_path):
