@@ -93,3 +93,15 @@ def test_bad_rule_pack_is_reported_and_scan_still_works(tmp_path: Path) -> None:
     assert f"rule pack rejected: {pack}: /: invalid JSON" in r.stderr
     assert "internal_server_error" in r.stdout
     assert r.returncode == 2
+
+
+def test_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text((ERROR_500 + "\n") * 5000)
+    p = subprocess.Popen([sys.executable, "-m", "hiccup", "scan", str(log)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.readline()
+    p.stdout.close()  # like `hiccup scan big.log | head -1`
+    assert p.wait(timeout=60) == 0
+    assert p.stderr.read() == b""

@@ -125,6 +125,8 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     try:
                         if _is_text(file):
                             emit(str(file), classifier.scan_file(file))
+                    except BrokenPipeError:
+                        raise
                     except OSError as exc:
                         print(f"hiccup: {file}: {exc.strerror or exc}", file=err)
                         failed = True
@@ -133,6 +135,8 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 print(f"hiccup: {raw}: no such file or directory", file=err)
                 failed = True
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             print(f"hiccup: {raw}: {exc.strerror or exc}", file=err)
             failed = True
