@@ -75,7 +75,7 @@ def test_default_watch_targets(tmp_path: Path) -> None:
         glob.escape(str(weird)) + "/projects/-w-app/**/*.jsonl",
         glob.escape(str(weird)) + "/projects/-w-lib/**/*.jsonl",
         glob.escape(str(weird)) + "/debug/*.txt",
-        str(sessions_dir()),
+        glob.escape(str(sessions_dir())) + "/*.log",
     ]
     assert default_watch_targets([], transcripts=False, debug_logs=False, sessions=False, env=env) == []
 

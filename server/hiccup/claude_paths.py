@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import platformdirs
+from hiccup import session_log
 
 # Claude Code keeps the first 200 characters of the sanitised path and appends a hash when it is longer.
 _MAX_DIR_NAME = 200
@@ -77,8 +77,8 @@ def debug_dir(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def sessions_dir() -> Path:
-    """Where `hiccup run` records the terminal sessions it wraps."""
-    return Path(platformdirs.user_cache_dir("hiccup")) / "sessions"
+    """Where `hiccup run` records the terminal sessions it wraps (`session_log` owns the layout)."""
+    return session_log.sessions_dir()
 
 
 def default_watch_targets(
@@ -93,7 +93,8 @@ def default_watch_targets(
 
     Transcripts are a recursive `*.jsonl` glob (sub-agent transcripts live one level down); debug logs
     are `*.txt` directly in the debug directory, which leaves out the `latest` symlink that would
-    duplicate one of them. Literal parts are glob-escaped: a folder may contain "[" or "*".
+    duplicate one of them. Session logs are `*.log`, leaving out `hiccup run`'s rotated `.log.1`, JSON
+    sidecars and control sockets. Literal parts are glob-escaped: a folder may contain "[" or "*".
     """
     targets: list[str] = []
     if transcripts:
@@ -104,5 +105,5 @@ def default_watch_targets(
     if debug_logs:
         targets.append(os.path.join(glob.escape(str(debug_dir(env))), "*.txt"))
     if sessions:
-        targets.append(str(sessions_dir()))
+        targets.append(os.path.join(glob.escape(str(sessions_dir())), "*.log"))
     return targets
