@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from hiccup.pty_run import request_restart
-from hiccup.session_log import SessionLog, cleanup_old_sessions
+from hiccup.session_log import SessionLog, cleanup_old_sessions, running_sessions
 
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 from fake_claude import BLOB, ERROR_LINE, PLANTED_KEY
@@ -407,6 +407,18 @@ def test_cleanup_keeps_a_quiet_session_that_is_still_running(tmp_path):
         "20200101-000000-1.log.json",
         "notes.txt",
     ]
+
+
+def test_running_sessions_lists_live_sidecars_only(tmp_path):
+    for name, info in [
+        ("20250101-000000-1.log.json", {"pid": os.getpid()}),
+        ("20250101-000000-2.log.json", {"pid": os.getpid(), "ended_at": "2025-01-01T00:00:00+00:00"}),
+        ("20250101-000000-3.log.json", {"pid": 2**22 + 1}),
+        ("notes.log.json", {"pid": os.getpid()}),
+    ]:
+        (tmp_path / name).write_text(json.dumps(info))
+    assert running_sessions(tmp_path) == [tmp_path / "20250101-000000-1.log.json"]
+    assert running_sessions(tmp_path / "missing") == []
 
 
 def test_a_secret_split_across_reads_is_still_redacted(tmp_path):

@@ -69,8 +69,8 @@ _WATCHED = (*_FORWARDED, signal.SIGWINCH, signal.SIGCHLD, signal.SIGCONT)
 class StopPolicy:
     """How a restart stops the running Claude Code.
 
-    Claude Code quits cleanly on a second Ctrl-C, saving the conversation that `--continue` resumes, so
-    that comes first; SIGTERM and then SIGKILL are only for a process that is wedged.
+    Claude Code quits cleanly on a second Ctrl-C (its transcript, which `--continue` resumes, is already
+    on disk), so that comes first; SIGTERM and then SIGKILL are only for a process that is wedged.
     """
 
     interrupt_gap_s: float = 0.5

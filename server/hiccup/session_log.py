@@ -124,6 +124,28 @@ def cleanup_old_sessions(directory: Path, max_age_s: float = MAX_AGE_S, now: flo
     return removed
 
 
+def running_sessions(directory: Path | None = None) -> list[Path]:
+    """Sidecars of the `hiccup run` sessions still alive, newest first: what a restart can target.
+
+    Only sessions in the default directory are found; one started with `--log` elsewhere is known only
+    to whoever chose that path.
+    """
+    directory = sessions_dir() if directory is None else directory
+    try:
+        names = [e.name for e in os.scandir(directory) if e.name.endswith(".log.json")]
+    except OSError:
+        return []
+    live = [directory / n for n in names if _SESSION_FILE.match(n) and _session_is_live(directory, n)]
+    return sorted(live, key=_mtime, reverse=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _session_is_live(directory: Path, name: str) -> bool:
     log_name = name[: name.index(".log") + len(".log")]
     try:
