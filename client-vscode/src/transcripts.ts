@@ -3,20 +3,19 @@
 import { TRANSCRIPT_SCHEME } from './protocol';
 
 /**
- * Percent-encodes like Python's `urllib.parse.quote` (the server's side) and like vscode.Uri's
- * own path encoding, so the URI we build is byte-identical to the one the server publishes
- * diagnostics on: only `A-Z a-z 0-9 - . _ ~` and `/` stay as they are.
+ * Percent-encodes like the server's `urllib.parse.quote(name, safe='')`, so the URI we build is
+ * byte-identical to the one it publishes diagnostics on: only `A-Z a-z 0-9 - . _ ~` stay as they are.
  */
 export function quotePath(text: string): string {
   let out = '';
   for (const ch of encodeURIComponent(text)) {
     out += "!'()*".includes(ch) ? `%${ch.charCodeAt(0).toString(16).toUpperCase()}` : ch;
   }
-  return out.split('%2F').join('/');
+  return out;
 }
 
 export function transcriptUri(terminalId: string, name: string): string {
-  return `${TRANSCRIPT_SCHEME}:/${terminalId}/${quotePath(name)}`;
+  return `${TRANSCRIPT_SCHEME}:/${quotePath(terminalId)}/${quotePath(name)}`;
 }
 
 /**
