@@ -368,6 +368,18 @@ def test_piped_stdin_is_forwarded_until_eof(env, tmp_path):
     assert done.stdout.endswith(b"EOF\r\n")
 
 
+def test_the_hiccup_command_passes_the_claude_arguments_through(env, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "hiccup", "run", "--log", str(tmp_path / "s.log"), "--", "claude", "--log", "x"],
+        env=env,
+        input=b"exit 6\n",
+        capture_output=True,
+        timeout=10,
+    )
+    assert done.returncode == 6, done.stderr
+    assert b'ARGV ["--log", "x"]\r\n' in done.stdout
+
+
 def test_default_log_lives_in_the_cache_and_old_sessions_are_cleaned(env, tmp_path):
     sessions = tmp_path / "cache" / "hiccup" / "sessions"
     sessions.mkdir(parents=True, mode=0o755)

@@ -91,8 +91,9 @@ class StopPolicy:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare `hiccup run [--log PATH] [--] [COMMAND [ARGS...]]`."""
     parser.add_argument("--log", metavar="PATH", help="write the session log here instead of the user cache directory")
+    # dest "argv", not "command": the top-level parser keeps the subcommand's name in args.command.
     parser.add_argument(
-        "command",
+        "argv",
         nargs=argparse.REMAINDER,
         metavar="COMMAND",
         help=f"the command to run and its arguments (default: {DEFAULT_COMMAND})",
@@ -101,7 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of `hiccup run`; returns the child's exit status as a shell would report it."""
-    command = list(args.command or [])
+    command = list(args.argv or [])
     # argparse.REMAINDER keeps the `--` that separates hiccup's options from the command's.
     if command[:1] == ["--"]:
         command = command[1:]
