@@ -10,25 +10,36 @@ import re
 
 MASK = "[REDACTED]"
 
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+# Each rule runs only when its cheap literal is in the lower-cased text: most lines hold no secret at all,
+# and four regex passes over every line of a busy terminal would be the slowest part of a session log.
+_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # sk-ant-api03-AbC…, sk-ant-oat01-… (OAuth access), sk-ant-ort01-… (refresh), sk-ant-admin01-…
-    (re.compile(r"sk-ant-[A-Za-z0-9]{2,12}-[A-Za-z0-9_\-]{6,}|sk-ant-[A-Za-z0-9_\-]{12,}"), "sk-ant-" + MASK),
+    ("sk-ant-", re.compile(r"sk-ant-[A-Za-z0-9]{2,12}-[A-Za-z0-9_\-]{6,}|sk-ant-[A-Za-z0-9_\-]{12,}"),
+     "sk-ant-" + MASK),
     # Authorization: Bearer eyJhbGciOi…   /  "authorization":"Bearer …"
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1" + MASK),
+    ("bearer", re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1" + MASK),
     # x-api-key: …  /  "x-api-key":"…"  /  X-Api-Key=…
-    (re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]{4,}"), r"\1" + MASK),
+    ("api-key", re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]{4,}"), r"\1" + MASK),
     # ANTHROPIC_API_KEY=…, ANTHROPIC_AUTH_TOKEN=…, CLAUDE_CODE_OAUTH_TOKEN=…, "access_token": "…"
-    (re.compile(r"(?i)\b((?:anthropic_api_key|anthropic_auth_token|claude_code_oauth_token|api[_-]?key|"
+    ("", re.compile(r"(?i)\b((?:anthropic_api_key|anthropic_auth_token|claude_code_oauth_token|api[_-]?key|"
                 r"access[_-]?token|refresh[_-]?token|client[_-]?secret|password)[\"']?\s*[:=]\s*[\"']?)"
                 r"(?!\[REDACTED\])[^\s\"',;}]{6,}"), r"\1" + MASK),
     # Authorization: Basic dXNlcjpwYXNz
-    (re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|token)\s+)[A-Za-z0-9._~+/=\-]{6,}"),
-     r"\1" + MASK),
+    ("authorization", re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|token)\s+)"
+                                 r"[A-Za-z0-9._~+/=\-]{6,}"), r"\1" + MASK),
 )
 
 
 def redact(text: str) -> str:
     """Mask every credential-shaped token; cheap when there is nothing to mask."""
-    for rx, repl in _RULES:
+    low = text.lower()
+    for literal, rx, repl in _RULES:
+        if literal and literal not in low:
+            continue
+        if not literal and not any(w in low for w in _ASSIGNMENT_WORDS):
+            continue
         text = rx.sub(repl, text)
     return text
+
+
+_ASSIGNMENT_WORDS = ("key", "token", "secret", "password")
