@@ -79,3 +79,32 @@ def change(client: LanguageClient, uri: str, version: int, start: tuple[int, int
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
         content_changes=[types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(*start), types.Position(*end)), text=text)]))
+
+
+def append(client: LanguageClient, uri: str, version: int, line: int, text: str) -> None:
+    """Text added at the start of `line` (the empty last line of a log that ends with a newline)."""
+    change(client, uri, version, (line, 0), (line, 0), text)
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
+    """For server→client requests (no notification to wait on): poll the client's own record of them."""
+    async def loop() -> Any:
+        while not (value := predicate()):
+            await asyncio.sleep(0.02)
+        return value
+    return await asyncio.wait_for(loop(), timeout)
+
+
+async def code_actions(client: LanguageClient, uri: str, diag: types.Diagnostic,
+                       only: list[str] | None = None) -> list[types.CodeAction]:
+    result = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri), range=diag.range,
+        context=types.CodeActionContext(diagnostics=[diag], only=only)))
+    return [a for a in result or [] if isinstance(a, types.CodeAction)]
+
+
+async def hover_text(client: LanguageClient, uri: str, diag: types.Diagnostic) -> str:
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), diag.range.start))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    return hover.contents.value

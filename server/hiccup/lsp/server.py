@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.lsp.server import LanguageServer
 
 from hiccup import __version__
@@ -146,8 +147,12 @@ class HiccupServer(LanguageServer):
                 log.debug("could not send log message", exc_info=True)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Errors in handlers are logged (window/logMessage), not shown as a pop-up per failure."""
-        self.log("error", f"{getattr(source, '__name__', source)}: {error!r}")
+        """Errors in handlers are logged (window/logMessage), not shown as a pop-up per failure.
+
+        A request the client got wrong (bad params, unknown method) already has its error response: debug only.
+        """
+        level = "debug" if isinstance(error, JsonRpcInvalidParams | JsonRpcMethodNotFound) else "error"
+        self.log(level, f"{getattr(source, '__name__', source)}: {error!r}")
 
     def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

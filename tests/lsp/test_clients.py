@@ -1,0 +1,75 @@
+"""Per-client behaviour: Neovim 0.7 (no showDocument, no extensions) and settings from every channel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsp_support import ERR_500, ERR_529, advance, append, execute, open_doc, wait_diagnostics, wait_message
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from conftest import initialize
+
+
+async def test_neovim_gets_fallbacks(neovim: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "claude.log").as_uri()
+    await open_doc(neovim, uri, ERR_500 + "\n", language_id="")
+    (diag,) = await wait_diagnostics(neovim, uri, lambda d: len(d) == 1)
+    assert diag.code_description is None  # Neovim 0.7 did not declare codeDescriptionSupport
+
+    result = await execute(neovim, "hiccup.openStatusPage")
+    assert result == {"url": "https://status.claude.com", "shown": False}
+    await wait_message(neovim, lambda m: "https://status.claude.com" in m)
+
+    result = await execute(neovim, "hiccup.restartClaudeCode", {"incidentId": diag.data["incidentId"]})
+    assert result["outcome"] == "manual"
+    await wait_message(neovim, lambda m: "`/exit`" in m and "`claude --continue`" in m)
+
+
+async def test_settings_changes_apply_and_bad_values_are_named(vscode: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "claude.log").as_uri()
+    await open_doc(vscode, uri, ERR_500 + "\n" + ERR_529 + "\n")
+    await wait_diagnostics(vscode, uri, lambda d: len(d) == 2)
+
+    vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"hiccup": {"ignoredCategories": ["overloaded"], "restartAfterMinutes": 2}}))
+    (diag,) = await wait_diagnostics(vscode, uri, lambda d: len(d) == 1)
+    assert diag.code == "internal_server_error"
+
+    vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"hiccup": {"ignoredCategories": ["overloaded"], "restartAfterMinutes": "soon"}}))
+    message = await wait_message(vscode, lambda m: "hiccup.restartAfterMinutes" in m)
+    assert message.type == types.MessageType.Warning and "previous value" in message.message
+
+    await advance(vscode, 90)  # 10:01:30, still failing
+    append(vscode, uri, 2, 2, ERR_500 + "\n")
+    await advance(vscode, 45)  # 10:02:15: past the 2 min that stayed in force
+    (diag, _) = await wait_diagnostics(vscode, uri, lambda d: d[0].data["state"] == "persisting")
+    assert "failing for 2 min" in diag.message
+
+
+async def test_ignore_command_hides_category(vscode: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "claude.log").as_uri()
+    await open_doc(vscode, uri, ERR_500 + "\n" + ERR_529 + "\n")
+    await wait_diagnostics(vscode, uri, lambda d: len(d) == 2)
+    result = await execute(vscode, "hiccup.ignoreCategory", {"category": "internal_server_error"})
+    assert result == {"ignoredCategories": ["internal_server_error"]}
+    (diag,) = await wait_diagnostics(vscode, uri, lambda d: len(d) == 1)
+    assert diag.code == "overloaded"
+
+
+async def test_settings_from_initialization_options(bare: LanguageClient, tmp_path: Path) -> None:
+    await initialize(bare, options={"settings": {"ignoredCategories": ["internal_server_error"]}})
+    uri = (tmp_path / "claude.log").as_uri()
+    await open_doc(bare, uri, ERR_500 + "\n" + ERR_529 + "\n")
+    (diag,) = await wait_diagnostics(bare, uri, lambda d: len(d) == 1)
+    assert diag.code == "overloaded"
+
+
+async def test_settings_pulled_with_workspace_configuration(bare: LanguageClient, tmp_path: Path) -> None:
+    bare.set_configuration({"ignoredCategories": ["overloaded"]}, section="hiccup")
+    await initialize(bare)
+    uri = (tmp_path / "claude.log").as_uri()
+    await open_doc(bare, uri, ERR_500 + "\n" + ERR_529 + "\n")
+    (diag,) = await wait_diagnostics(bare, uri, lambda d: len(d) == 1)
+    assert diag.code == "internal_server_error"
