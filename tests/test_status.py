@@ -7,20 +7,26 @@ exception, and without anything but our User-Agent going over the wire.
 from __future__ import annotations
 
 import gzip
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hiccup import __version__
 from hiccup.status import (
     DEFAULT_STATUS_PAGE_URL,
+    INDICATORS,
     USER_AGENT,
     Component,
     Incident,
+    PayloadError,
     StatusClient,
     StatusConfigError,
+    parse_summary,
     status_notification_payload,
     validate_status_page_url,
 )
@@ -523,3 +529,63 @@ def test_refused_urls_fail_at_configuration_time(url: str, message: str) -> None
 def test_refused_limits(kwargs: dict[str, float]) -> None:
     with pytest.raises(StatusConfigError):
         StatusClient("https://status.claude.com", **kwargs)  # type: ignore[arg-type]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
+_near_summaries = st.fixed_dictionaries(
+    {
+        "status": st.one_of(
+            st.fixed_dictionaries({"indicator": st.sampled_from(INDICATORS)}, optional={"description": _json}), _json
+        ),
+        "components": st.one_of(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"name": st.text(max_size=8), "status": st.text(max_size=8)}, optional={"group": _json}
+                ),
+                max_size=3,
+            ),
+            _json,
+        ),
+        "incidents": st.one_of(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"name": st.text(min_size=1, max_size=8)},
+                    optional={
+                        key: _json
+                        for key in (
+                            "id",
+                            "status",
+                            "impact",
+                            "shortlink",
+                            "components",
+                            "incident_updates",
+                            "started_at",
+                        )
+                    },
+                ),
+                max_size=3,
+            ),
+            _json,
+        ),
+    },
+    optional={"scheduled_maintenances": _json},
+)
+
+
+@given(st.one_of(_json, _near_summaries))
+def test_parser_rejects_anything_odd_with_payload_error_only(payload: object) -> None:
+    """Whatever JSON arrives, parsing yields a summary or a PayloadError with a short reason, nothing else."""
+    try:
+        summary = parse_summary(json.dumps(payload), fetched_at=T0)
+    except PayloadError as exc:
+        assert str(exc) == "not JSON" or str(exc).startswith("unexpected payload: ")
+        assert len(str(exc)) < 80
+    else:
+        assert summary.indicator in INDICATORS
+        assert "\n" not in summary.short_text()
+        summary.markdown(now=T0)
+        status_notification_payload(summary, True, DEFAULT_STATUS_PAGE_URL, now=T0)

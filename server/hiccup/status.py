@@ -349,15 +349,11 @@ class StatusSummary:
                 lines.append(f"> {_md(incident.last_update)}{updated}")
         for maintenance in self.maintenances:
             until = f" until {_iso(maintenance.scheduled_until)}" if maintenance.scheduled_until else ""
-            lines.append(
-                f"- Maintenance in progress: {_md_link(maintenance.name, maintenance.shortlink)}{until}"
-            )
+            lines.append(f"- Maintenance in progress: {_md_link(maintenance.name, maintenance.shortlink)}{until}")
         resolved = self.resolved_recently(now=now)
         if resolved is not None and resolved.resolved_at is not None:
             ago = format_age((now - resolved.resolved_at).total_seconds())
-            lines.append(
-                f"- The page reports {_md_link(resolved.name, resolved.shortlink)} resolved {ago} ago"
-            )
+            lines.append(f"- The page reports {_md_link(resolved.name, resolved.shortlink)} resolved {ago} ago")
         return lines
 
     def to_json(self, now: datetime | None = None) -> dict[str, Any]:
@@ -495,13 +491,20 @@ def _objects(obj: Mapping[str, Any], key: str, *, required: bool) -> list[Mappin
     return items
 
 
+def _text(value: object, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def _list(value: object) -> list[Any]:
+    """Optional list fields: anything that is not a list counts as empty rather than failing the summary."""
+    return value if isinstance(value, list) else []
+
+
 def _latest_update(raw: Mapping[str, Any]) -> str | None:
     # "incident_updates": [{"status": "investigating", "body": "We are currently investigating this issue.",
     #                       "created_at": "2026-11-25T09:48:31.150Z", "display_at": ...}, ...]
     # Statuspage lists the newest first; sort anyway rather than trust the order.
-    updates = [
-        u for u in raw.get("incident_updates") or [] if isinstance(u, dict) and isinstance(u.get("body"), str)
-    ]
+    updates = [u for u in _list(raw.get("incident_updates")) if isinstance(u, dict) and isinstance(u.get("body"), str)]
     if not updates:
         return None
     newest = max(updates, key=lambda u: _parse_time(u.get("display_at") or u.get("created_at")) or _EPOCH)
@@ -514,16 +517,14 @@ def _parse_incident(raw: Mapping[str, Any], where: str) -> Incident:
     if not isinstance(name, str) or not name.strip():
         raise PayloadError(f"unexpected payload: {where} without 'name'")
     components = tuple(
-        c["name"]
-        for c in raw.get("components") or []
-        if isinstance(c, dict) and isinstance(c.get("name"), str)
+        c["name"] for c in _list(raw.get("components")) if isinstance(c, dict) and isinstance(c.get("name"), str)
     )
     shortlink = raw.get("shortlink")
     return Incident(
-        id=str(raw.get("id") or name),
+        id=_text(raw.get("id"), name),
         name=" ".join(name.split()),
-        status=str(raw.get("status") or "investigating"),
-        impact=str(raw.get("impact") or "none"),
+        status=_text(raw.get("status"), "investigating"),
+        impact=_text(raw.get("impact"), "none"),
         shortlink=shortlink if isinstance(shortlink, str) and shortlink else None,
         last_update=_latest_update(raw),
         started_at=_parse_time(raw.get("started_at")) or _parse_time(raw.get("created_at")),
@@ -573,21 +574,18 @@ def parse_summary(
         components.append(Component(name=name, status=state))
     incidents = [_parse_incident(raw, "incident") for raw in _objects(data, "incidents", required=True)]
     maintenances = [
-        _parse_incident(raw, "maintenance")
-        for raw in _objects(data, "scheduled_maintenances", required=False)
+        _parse_incident(raw, "maintenance") for raw in _objects(data, "scheduled_maintenances", required=False)
     ]
     closed_at = fetched_at
     return StatusSummary(
         indicator=indicator,
-        description=description if isinstance(description, str) else indicator,
+        description=" ".join(description.split()) if isinstance(description, str) else indicator,
         components=tuple(components),
         incidents=tuple(i for i in incidents if i.status not in _CLOSED_STATUSES),
         maintenances=tuple(m for m in maintenances if m.status in _ACTIVE_MAINTENANCE_STATUSES),
         fetched_at=fetched_at,
         resolved=tuple(
-            replace(i, resolved_at=i.resolved_at or closed_at)
-            for i in incidents
-            if i.status in _CLOSED_STATUSES
+            replace(i, resolved_at=i.resolved_at or closed_at) for i in incidents if i.status in _CLOSED_STATUSES
         ),
         watched=watched,
         page_url=page_url,
@@ -645,9 +643,7 @@ class StatusClient:
             if not value > 0:
                 raise StatusConfigError(f"status page {label} must be positive (got {value!r})")
         if max_redirects < 0:
-            raise StatusConfigError(
-                f"status page redirect limit must not be negative (got {max_redirects!r})"
-            )
+            raise StatusConfigError(f"status page redirect limit must not be negative (got {max_redirects!r})")
         self.components = tuple(components)
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -695,9 +691,7 @@ class StatusClient:
         else:
             body, etag, last_modified = outcome
             try:
-                summary = parse_summary(
-                    body, fetched_at=self.now(), watched=self.components, page_url=self.page_url
-                )
+                summary = parse_summary(body, fetched_at=self.now(), watched=self.components, page_url=self.page_url)
             except PayloadError as exc:
                 return self._unknown(str(exc))
             summary = self._with_transitions(summary)
@@ -848,7 +842,8 @@ class StatusMonitor:
 
     @property
     def active(self) -> bool:
-        return self._poller is not None
+        """True while a poll loop is running."""
+        return self._poller is not None and not self._poller.done()
 
     @property
     def summary(self) -> StatusSummary | None:
@@ -870,7 +865,7 @@ class StatusMonitor:
 
         Must be called from the event loop's thread (LSP handlers are). No-op when disabled.
         """
-        if active and self._enabled and self._poller is None:
+        if active and self._enabled and not self.active:
             self._poller = asyncio.get_running_loop().create_task(self._poll(), name="hiccup-status-poll")
         elif not active:
             self._stop_polling()
