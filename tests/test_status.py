@@ -589,3 +589,28 @@ def test_parser_rejects_anything_odd_with_payload_error_only(payload: object) ->
         assert "\n" not in summary.short_text()
         summary.markdown(now=T0)
         status_notification_payload(summary, True, DEFAULT_STATUS_PAGE_URL, now=T0)
+
+
+def test_an_incident_still_listed_as_resolved_is_not_open() -> None:
+    # Statuspage can list an incident for a moment after it is resolved: {"status": "resolved", "resolved_at": ...}
+    payload = {
+        "status": {"indicator": "none", "description": "All Systems Operational"},
+        "components": [{"name": "Claude Code", "status": "operational"}],
+        "incidents": [
+            {
+                "id": "r1",
+                "name": "Elevated errors on Claude Code",
+                "status": "resolved",
+                "impact": "minor",
+                "resolved_at": "2026-11-25T09:58:00Z",
+                "components": [{"name": "Claude Code"}],
+            }
+        ],
+    }
+
+    summary = parse_summary(json.dumps(payload), fetched_at=T0)
+
+    assert summary.incidents == () and not summary.has_open_incident()
+    resolved = summary.resolved_recently(minutes=5)
+    assert resolved is not None and resolved.resolved_at == datetime(2026, 11, 25, 9, 58, tzinfo=UTC)
+    assert summary.resolved_recently(minutes=1) is None

@@ -576,7 +576,6 @@ def parse_summary(
     maintenances = [
         _parse_incident(raw, "maintenance") for raw in _objects(data, "scheduled_maintenances", required=False)
     ]
-    closed_at = fetched_at
     return StatusSummary(
         indicator=indicator,
         description=" ".join(description.split()) if isinstance(description, str) else indicator,
@@ -585,7 +584,7 @@ def parse_summary(
         maintenances=tuple(m for m in maintenances if m.status in _ACTIVE_MAINTENANCE_STATUSES),
         fetched_at=fetched_at,
         resolved=tuple(
-            replace(i, resolved_at=i.resolved_at or closed_at) for i in incidents if i.status in _CLOSED_STATUSES
+            replace(i, resolved_at=i.resolved_at or fetched_at) for i in incidents if i.status in _CLOSED_STATUSES
         ),
         watched=watched,
         page_url=page_url,
@@ -877,7 +876,7 @@ class StatusMonitor:
             return StatusSummary.unknown(
                 "status checks are turned off",
                 self.client.now(),
-                last_good=self._summary if self._summary and self._summary.ok else None,
+                last_good=self.client.last_good,
                 watched=self.client.components,
                 page_url=self.client.page_url,
             )
