@@ -166,7 +166,9 @@ def compute_state(incident: Incident, now: datetime, status: StatusFacts, th: Th
     """The state an incident is in at `now`; see the module docstring for the picture."""
     reset = incident.reset_at
     limit_pending = reset is not None and reset > now
-    if not limit_pending and now - incident.last_seen > th.stale_after:
+    # a usage limit is old news only some time after it lifted, not after it was announced
+    settled = max(incident.last_seen, reset) if reset is not None else incident.last_seen
+    if not limit_pending and now - settled > th.stale_after:
         return State.STALE
     if incident.recovered_at is not None:
         return State.RECOVERED
