@@ -79,10 +79,14 @@ class Delta:
 _DIGITS = re.compile(r"\d+")
 
 
+def _identity(f: Finding) -> tuple[object, ...]:
+    """What makes an edited line still "the same failure" (its matched text may grow with the line)."""
+    return (f.category, f.http_status, f.error_type, f.request_id, f.attempt, f.timestamp)
+
+
 def _signature(f: Finding) -> tuple[object, ...]:
-    """Identity of a failure as displayed: a countdown ("Retrying in 4 seconds…") does not make it another one."""
-    return (f.category, f.http_status, f.error_type, f.request_id, f.attempt, f.timestamp,
-            _DIGITS.sub("#", f.excerpt))
+    """A failure as displayed: a countdown ("Retrying in 4 seconds…") does not make it another one."""
+    return (*_identity(f), _DIGITS.sub("#", f.excerpt))
 
 
 class Document:
@@ -217,7 +221,7 @@ class Document:
     def _reclassify(self, old: list[Hit], lines: range, now: datetime) -> Delta:
         """Classify `lines`; a finding identical to one the edit removed keeps its hit (typing next to an error
         must not turn it into a new occurrence)."""
-        reusable = {(_signature(h.finding) if h.finding else ("recovery", h.recovery)): h for h in old}
+        reusable = {(_identity(h.finding) if h.finding else ("recovery", h.recovery)): h for h in old}
         delta = Delta()
         for i in lines:
             raw = self.lines[i]
@@ -227,7 +231,7 @@ class Document:
                 recovery = self.classifier.is_recovery(raw, "jsonl")
             if finding is None and recovery is None:
                 continue
-            sig = _signature(finding) if finding else ("recovery", recovery)
+            sig = _identity(finding) if finding else ("recovery", recovery)
             if (kept := reusable.pop(sig, None)) is not None:
                 kept.finding = finding
                 self.hits[i] = kept
@@ -263,7 +267,7 @@ class TerminalTranscript:
     """The last 2 MB of a terminal's output, cleaned of ANSI and `\\r` redraws, as a classifiable document.
 
     Chunks arrive cut anywhere (mid-line, mid-escape-sequence), so the raw text of the unfinished last line is
-    kept and cleaned again with each chunk; complete lines are cleaned once.
+    kept aside until its newline arrives: classifying half a line would count a growing line many times.
     """
 
     def __init__(self, terminal_id: str, name: str, classifier: Classifier, now: datetime,
@@ -280,18 +284,24 @@ class TerminalTranscript:
         self._chars = 0
 
     def feed(self, data: str, now: datetime) -> Delta:
+        """Append a chunk; complete lines are cleaned and classified once, the unfinished one waits."""
         raw = self._pending + data
         complete, newline, tail = raw.rpartition("\n")
         if len(tail) > _MAX_PENDING_CHARS:
             complete, newline, tail = raw, "\n", ""
-        text = (self._clean(complete) + "\n" if newline else "") + self._clean(tail)
-        last = len(self.doc.lines) - 1
-        self._chars += len(text) - len(self.doc.lines[last])
-        delta = self.doc.replace((last, 0), (last, len(self.doc.lines[last])), text, now)
         self._pending = tail
+        if not newline:
+            return Delta()
+        text = self._clean(complete) + "\n"
+        self._chars += len(text)
+        delta = self.doc.append(text, now)
         if self._chars > MAX_TRANSCRIPT_CHARS:
             self._trim()
         return delta
+
+    def text(self) -> str:
+        """The transcript as shown: complete lines, then what has arrived of the current one."""
+        return self.doc.text() + self._clean(self._pending)
 
     def _trim(self) -> None:
         excess, count = self._chars - _TRIM_TO_CHARS, 0

@@ -144,7 +144,7 @@ def terminal_transcript(ls: HiccupServer, params: TerminalTranscriptParams) -> d
     """hiccup/terminalTranscript: the cleaned transcript, for the client's virtual document."""
     for term in ls.terminals.values():
         if term.uri == params.uri:
-            return {"uri": term.uri, "text": term.doc.text()}
+            return {"uri": term.uri, "text": term.text()}
     raise JsonRpcInvalidParams(f"unknown terminal transcript {params.uri}")
 
 
