@@ -21,9 +21,7 @@ from hypothesis import strategies as st
 from hiccup.tailer import CHUNK_BYTES, FileTailer, TailLine, sniff_problem
 
 # What Claude Code's terminal output looks like when the backend fails.
-ERROR_LINE = (
-    '⎿  API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}'
-)
+ERROR_LINE = '⎿  API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}'
 
 
 def append(path: Path, data: bytes | str) -> None:
@@ -62,9 +60,7 @@ def run_writer(script: str, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args])
 
 
-def test_append_returns_complete_lines_with_positions(
-    tmp_path: Path, tailer_factory: type[FileTailer]
-) -> None:
+def test_append_returns_complete_lines_with_positions(tmp_path: Path, tailer_factory: type[FileTailer]) -> None:
     log = tmp_path / "claude.log"
     log.write_bytes(b"")
     t = tailer_factory(log)
@@ -184,9 +180,7 @@ def test_copytruncate_restarts_without_rereporting(tmp_path: Path, tailer_factor
     assert t.poll() == []
 
 
-def test_truncate_then_regrow_past_offset_between_polls(
-    tmp_path: Path, tailer_factory: type[FileTailer]
-) -> None:
+def test_truncate_then_regrow_past_offset_between_polls(tmp_path: Path, tailer_factory: type[FileTailer]) -> None:
     log = tmp_path / "app.log"
     log.write_bytes(b"short\n")
     t = tailer_factory(log)
@@ -215,9 +209,7 @@ def test_delete_then_recreate(tmp_path: Path, tailer_factory: type[FileTailer]) 
     assert t.following
 
 
-def test_burst_of_10000_appends_from_another_process(
-    tmp_path: Path, tailer_factory: type[FileTailer]
-) -> None:
+def test_burst_of_10000_appends_from_another_process(tmp_path: Path, tailer_factory: type[FileTailer]) -> None:
     log = tmp_path / "burst.log"
     log.write_bytes(b"")
     t = tailer_factory(log)
@@ -357,9 +349,7 @@ def test_fifo_is_skipped_without_blocking(
     expect_one_warning(caplog, t, "FIFO")
 
 
-def test_symlink_loop(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, tailer_factory: type[FileTailer]
-) -> None:
+def test_symlink_loop(tmp_path: Path, caplog: pytest.LogCaptureFixture, tailer_factory: type[FileTailer]) -> None:
     a, b = tmp_path / "a.log", tmp_path / "b.log"
     a.symlink_to(b)
     b.symlink_to(a)
@@ -453,9 +443,7 @@ def test_permission_denied() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    lines=st.lists(
-        st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=40), max_size=30
-    ),
+    lines=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=40), max_size=30),
     cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=10),
 )
 def test_any_write_split_gives_the_same_lines(

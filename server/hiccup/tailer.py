@@ -47,9 +47,7 @@ _FINGERPRINT_BYTES = 64
 # recordings of Claude Code are full of "\x1b[31m⎿  API Error: 500 …\r\n").
 _TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x08\x07\x1b")
 _StartMode = Literal["lookback", "end"]
-_OPEN_FLAGS = (
-    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +132,7 @@ class _Reader:
         "line_no",
         "line_start",
         "offset",
+        "signature",
         "sniffed",
         "tail",
     )
@@ -150,6 +149,7 @@ class _Reader:
         self.line_no: int | None = 0  # None: count the newlines before line_start when first needed
         self.sniffed = False
         self.tail = b""  # the last bytes before offset, to notice a truncate-and-regrow between polls
+        self.signature: tuple[int, int] | None = None  # (size, mtime_ns) at the last stat
 
     def reset(self, generation: int) -> None:
         self.generation = generation
@@ -241,15 +241,16 @@ class FileTailer:
                 self._drain(self._old, out)
                 if time.monotonic() >= self._old_deadline:
                     self._finish_old(out)
-            self._check_path(out)
-            self.behind = False
-            if self._cur is not None:
+            changed = self._check_path(out)
+            if self._cur is not None and (changed or self.behind):
                 self.behind = self._read(self._cur, out, max_bytes)
                 if self._cur is not None:
                     self._clear_problem()
         except OSError as exc:
             # EIO on a network mount and the like: report once, keep the offset, retry on the next poll.
             self._set_problem(_describe_os_error(exc))
+        if self._cur is None:
+            self.behind = False
         return out
 
     def close(self) -> None:
@@ -272,8 +273,12 @@ class FileTailer:
 
     # -- path state -------------------------------------------------------------------------------
 
-    def _check_path(self, out: list[TailLine], initial: _StartMode | None = None) -> None:
-        """Compare what the path names now with what we read, and switch generation if needed."""
+    def _check_path(self, out: list[TailLine], initial: _StartMode | None = None) -> bool:
+        """Compare what the path names now with what we read, and switch generation if needed.
+
+        Returns False when the followed file's size and mtime are what they were at the last look: the
+        common case of the follower's periodic re-stat of a thousand idle files costs one stat each.
+        """
         try:
             st = os.stat(self.path)
         except (FileNotFoundError, NotADirectoryError):
@@ -281,34 +286,39 @@ class FileTailer:
                 logger.info("%s: deleted; finishing the open file", self.path)
             self._retire_current(out)
             self._clear_problem()
-            return
+            return True
         except OSError as exc:
             self._retire_current(out)
             self._set_problem(_describe_os_error(exc))
-            return
+            return True
         if not stat.S_ISREG(st.st_mode):
             self._retire_current(out)
             self._set_problem(_describe_mode(st.st_mode))
-            return
+            return True
         ident = (st.st_dev, st.st_ino)
         cur = self._cur
+        signature = (st.st_size, st.st_mtime_ns)
         if cur is not None and cur.ident == ident:
+            if signature == cur.signature:
+                return False
+            cur.signature = signature
             if self._truncated(cur, st.st_size):
                 generation = self._new_generation()
                 logger.info("%s: truncated; reading from the start (generation %d)", self.path, generation)
                 cur.reset(generation)
-            return
+            return True
         if cur is None and self._old is not None and self._old.ident == ident:
             # The path was unreadable for a moment (a parent directory's permissions changed) but names
             # the same file again; we still hold it open, so its inode cannot have been reused.
             self._cur, self._old = self._old, None
-            return
+            return True
         if cur is not None:
             logger.info("%s: replaced by another file; finishing the old one first", self.path)
             self._retire_current(out)
         if self._skip is not None and self._skip[0] == ident and st.st_size >= self._skip[1]:
-            return  # the same unfollowable file, not rewritten: already reported
+            return False  # the same unfollowable file, not rewritten: already reported
         self._open(initial)
+        return True
 
     def _open(self, initial: _StartMode | None) -> None:
         try:
@@ -348,9 +358,7 @@ class FileTailer:
 
     def _position(self, reader: _Reader, size: int, mode: _StartMode) -> None:
         """Place a freshly opened reader for `start()`; see its docstring."""
-        start = (
-            self._lookback_start(reader, size) if mode == "lookback" else self._last_line_start(reader, size)
-        )
+        start = self._lookback_start(reader, size) if mode == "lookback" else self._last_line_start(reader, size)
         if start == 0:
             return
         reader.offset = reader.line_start = start
@@ -516,9 +524,7 @@ class FileTailer:
         text = raw.rstrip(b"\r").decode("utf-8", "replace")
         if "\x00" in text:
             text = text.replace("\x00", "\ufffd")
-        out.append(
-            TailLine(self.path, reader.line_no, text, reader.line_start, reader.generation, reader.cut > 0)
-        )
+        out.append(TailLine(self.path, reader.line_no, text, reader.line_start, reader.generation, reader.cut > 0))
         self.lines_read += 1
         if reader.cut:
             self.lines_cut += 1
