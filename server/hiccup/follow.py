@@ -234,6 +234,7 @@ class Follower:
         self._watch_stop: asyncio.Event | None = None
         self._watch_failures = 0
         self._rewatch_needed = False
+        self._targets_changed = False
         self._backlog: set[str] = set()
         self._set_targets(paths_or_globs)
 
@@ -252,6 +253,7 @@ class Follower:
         target = _Target.parse(path_or_glob)
         if self._targets.pop(target.path, None) is not None:
             self._fresh.discard(target.path)
+            self._targets_changed = True
             self._request_rescan()
 
     def set_paths(self, paths_or_globs: Sequence[str | os.PathLike[str]]) -> None:
@@ -339,6 +341,7 @@ class Follower:
             targets.setdefault(target.path, target)
         self._fresh = {p for p in targets if p not in self._targets} | (self._fresh & targets.keys())
         self._targets = targets
+        self._targets_changed = True
 
     def _request_rescan(self) -> None:
         if self._queue is not None:
@@ -359,9 +362,10 @@ class Follower:
                 continue
             for directory, names in _walk(target.root, target.depth if target.is_glob else None):
                 scan.dirs.add(directory)
+                prefix = directory.rstrip(os.sep) + os.sep
                 for name in names:
-                    path = os.path.join(directory, name)
-                    if target.matches(path):
+                    path = prefix + name
+                    if path not in self._tailers and target.matches(path):
                         scan.files.setdefault(path, target)
         return scan
 
@@ -374,9 +378,11 @@ class Follower:
         for path, target in scan.files.items():
             if path not in self._tailers:
                 self._new_tailer(path, initial=target.path in fresh)
-        for path in [p for p in self._tailers if not any(t.matches(p) for t in self._targets.values())]:
-            self._tailers.pop(path).close()
-            self._backlog.discard(path)
+        if self._targets_changed:
+            self._targets_changed = False
+            for path in [p for p in self._tailers if self._matching_target(p) is None]:
+                self._tailers.pop(path).close()
+                self._backlog.discard(path)
         dirs = sorted(scan.dirs, key=lambda d: (d.count(os.sep), d))
         if len(dirs) > MAX_WATCHED_DIRS:
             logger.warning("%d directories to watch; watching the %d shallowest only", len(dirs), MAX_WATCHED_DIRS)
