@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from lsp_support import ERR_500, ERR_529, advance, append, execute, open_doc, wait_diagnostics, wait_message
@@ -73,3 +74,22 @@ async def test_settings_pulled_with_workspace_configuration(bare: LanguageClient
     await open_doc(bare, uri, ERR_500 + "\n" + ERR_529 + "\n")
     (diag,) = await wait_diagnostics(bare, uri, lambda d: len(d) == 1)
     assert diag.code == "internal_server_error"
+
+
+async def test_rule_packs_from_settings_reclassify_open_documents(vscode: LanguageClient, tmp_path: Path) -> None:
+    pack = tmp_path / "corp-proxy.json"
+    pack.write_text(json.dumps({"version": 1, "categories": [{"id": "internal_server_error", "patterns": [
+        {"regex": r"CorpProxy upstream 5\d\d", "triggers": ["CorpProxy upstream"]}]}]}), encoding="utf-8")
+    uri = (tmp_path / "proxy.log").as_uri()
+    await open_doc(vscode, uri, ERR_529 + "\nCorpProxy upstream 502 while calling api.anthropic.com\n")
+    await wait_diagnostics(vscode, uri, lambda d: len(d) == 1)
+
+    vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"hiccup": {"rulePacks": [str(pack), str(tmp_path / "missing.json")]}}))
+    diags = await wait_diagnostics(vscode, uri, lambda d: len(d) == 2)
+    assert diags[1].code == "internal_server_error"
+    await wait_message(vscode, lambda m: "rule pack not loaded" in m and "missing.json" in m)
+
+    vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"hiccup": {"rulePacks": [str(pack)], "trustedWorkspace": False}}))
+    await wait_diagnostics(vscode, uri, lambda d: len(d) == 1)  # untrusted: workspace packs are ignored

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from lsprotocol import types
@@ -122,6 +123,7 @@ class HiccupServer(LanguageServer):
         self.status_monitor: StatusMonitor | None = None
         self.client_features = ClientFeatures()
         self.editor: str | None = None  # "Visual Studio Code 1.95", for error reports
+        self.startup_packs: list[str] = []  # `hiccup serve --rule-pack FILE`
         self._published: dict[str, list[types.Diagnostic]] = {}
         self._publisher = _Publisher(self.publish)
         self._wake: asyncio.Event | None = None
@@ -165,9 +167,35 @@ class HiccupServer(LanguageServer):
             self.notify_user(problem.message(), types.MessageType.Warning)
             self.log("warning", problem.message())
         if settings != self.settings:
+            packs_changed = self.rule_packs(settings) != self.rule_packs(self.settings)
             self.settings = settings
             self.log("info", "settings updated")
+            if packs_changed:
+                self.reload_catalog()
             self.tick(republish=True)
+
+    def rule_packs(self, settings: Settings) -> list[str]:
+        """`--rule-pack` files, then the workspace's packs unless the workspace is untrusted (they hold regexes
+        and advice text that would be shown as if it were Hiccup's)."""
+        packs = list(self.startup_packs)
+        if settings.trusted_workspace:
+            root = self.workspace.root_path if self.protocol._workspace is not None else None
+            packs += [str(Path(root, p)) if root and not Path(p).expanduser().is_absolute() else p
+                      for p in settings.rule_packs]
+        return packs
+
+    def reload_catalog(self) -> None:
+        """New categories or patterns: classify every document again with a fresh incident store."""
+        catalog, errors = load_catalog(self.rule_packs(self.settings))
+        for error in errors:
+            self.log("warning", f"rule pack not loaded: {error.message}")
+            self.notify_user(f"Hiccup: rule pack not loaded: {error.message}", types.MessageType.Warning)
+        self.catalog, self.classifier = catalog, Classifier(catalog)
+        self.incidents, self.reminders = IncidentStore(catalog.get), Reminders()
+        now = self.clock.now()
+        for uri, doc in self.documents.items():
+            doc.classifier = self.classifier
+            self.ingest(uri, doc.replace_all(doc.text(), now))
 
     # --- documents --------------------------------------------------------------------------------------
     def wants_document(self, uri: str, language_id: str | None) -> bool:
@@ -344,7 +372,8 @@ def build_server(clock: Clock | None = None, *, test_hooks: bool | None = None) 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
-    parser.add_argument("--rule-pack", action="append", default=[], metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--rule-pack", action="append", default=[], metavar="FILE",
+                        help="extra rule pack (JSON, schemas/catalog.schema.json); repeatable")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -352,13 +381,9 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s hiccup %(levelname)s %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)  # pygls logs every message at INFO
     server = build_server()
-    packs = getattr(args, "rule_pack", None) or []
-    if packs:
-        catalog, errors = load_catalog(packs)
-        for error in errors:
-            log.warning("rule pack: %s", error.message)
-        server.catalog, server.classifier = catalog, Classifier(catalog)
-        server.incidents = IncidentStore(catalog.get)
+    server.startup_packs = list(getattr(args, "rule_pack", None) or [])
+    if server.startup_packs:
+        server.reload_catalog()
     tcp = getattr(args, "tcp", None)
     if tcp:
         host, _, port = tcp.rpartition(":")
