@@ -180,9 +180,13 @@ def _walk(root: str, depth: int | None) -> Iterator[tuple[str, list[str]]]:
 class Follower:
     """Follows files, directories and globs; calls `on_lines` with each file's new complete lines.
 
-    Callbacks run in the event loop thread, in file order, and must not block for long. Line numbers and
-    generations are the `FileTailer`'s: a consumer should replace what it holds for a (path, generation)
-    and drop older generations of that path when a newer one shows up.
+    Callbacks run in the event loop thread, in file order, and must not block for long; `add`, `remove`
+    and `set_paths` are called from that thread too. Line numbers and generations are the
+    `FileTailer`'s. After a rotation, lines of the old generation can still arrive (the writer's last
+    lines, during the grace period) after the first lines of the new one; they carry the old generation
+    and the original path, though the file now has another name or none. So a consumer keeping editor
+    diagnostics should position only lines of the newest generation it has seen for a path, and may still
+    count the older ones as evidence of a failure.
     """
 
     def __init__(
