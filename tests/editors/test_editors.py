@@ -51,6 +51,7 @@ def test_neovim(tmp_path: Path) -> None:
     assert first["message"] == "Claude API 500: temporary server error — usually clears in 1–3 min"
     assert auth["code"] == "authentication" and auth["severity"] == 1
     assert "Open Claude status page" in result["code_actions"]
+    assert "Remind me to restart Claude Code in 2 min if it still fails" in result["code_actions"]  # settings
     assert "req_011CTestAbCdEf123" in result["report"]
 
 
@@ -65,3 +66,4 @@ def test_emacs_eglot(tmp_path: Path) -> None:
     assert auth["type"] == "eglot-error"
     assert "**Next step:**" in result["hover"]
     assert "Copy error report" in result["code_actions"]
+    assert "Remind me to restart Claude Code in 3 min if it still fails" in result["code_actions"]  # settings

@@ -29,6 +29,7 @@
 (add-to-list 'eglot-server-programs
              `(claude-log-mode . ,(split-string (or (getenv "HICCUP_LSP_CMD") "hiccup serve"))))
 (setq eglot-sync-connect 15 eglot-send-changes-idle-time 0.1)
+(setq-default eglot-workspace-configuration '(:hiccup (:reminderMinutes 3)))
 
 (condition-case err
     (let* ((file (car command-line-args-left))

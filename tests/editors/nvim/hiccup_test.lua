@@ -31,6 +31,11 @@ local function run()
     name = 'hiccup',
     cmd = cmd,
     root_dir = vim.fn.getcwd(),
+    settings = { hiccup = { reminderMinutes = 2 } },
+    -- Neovim 0.7 sends settings only when asked to (nvim-lspconfig does the same)
+    on_init = function(client)
+      client.notify('workspace/didChangeConfiguration', { settings = client.config.settings })
+    end,
     on_exit = function(code, signal) result.server_exit = { code = code, signal = signal } end,
   })
   if not check('start_client', client_id ~= nil, client_id) then return out(1) end
