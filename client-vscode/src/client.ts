@@ -191,7 +191,10 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
         didOpen: (doc, next) => skipOwnOutput(next)(doc),
         didClose: (doc, next) => skipOwnOutput(next)(doc),
         didSave: (doc, next) => skipOwnOutput(next)(doc),
+        // A transcript's text is the server's own; VS Code's copy only changes when we re-read it
+        // from the server, and echoing that edit back would append the new lines a second time.
         didChange: (event, next) =>
+          event.document.uri.scheme === TRANSCRIPT_SCHEME ||
           isOwnOutputChannel(event.document.uri.scheme, event.document.uri.path, extensionId)
             ? Promise.resolve()
             : next(event),

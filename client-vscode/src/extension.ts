@@ -105,6 +105,9 @@ export function activate(context: vscode.ExtensionContext): void {
     globalState: host.memento(context.globalState),
     enabled: () => host.settings().get<boolean>('terminalBridge.enabled', true),
     log,
+    debug: (message) => {
+      output.debug(message);
+    },
   });
   const restarter = new ClaudeRestarter({ terminals: bridge, notifier: host.notifier, clock: host.clock, log });
 

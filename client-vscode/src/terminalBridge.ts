@@ -32,6 +32,8 @@ export interface BridgeOptions {
   /** `hiccup.terminalBridge.enabled`, read on every use so a change applies at once. */
   enabled(): boolean;
   log?(message: string): void;
+  /** Per-command detail, shown when the output channel's level is Debug or Trace. */
+  debug?(message: string): void;
 }
 
 export interface KnownTerminal {
@@ -175,6 +177,7 @@ export class TerminalBridge implements Disposable {
     if (!this.o.enabled()) {
       return;
     }
+    this.o.debug?.(`terminal ${this.idOf(e.terminal)} ('${e.terminal.name}'): reading \`${e.execution.commandLine.value}\``);
     // read() must be called right away: output produced before the call is not replayed.
     const stream = e.execution.read();
     void this.forward(e.terminal, e.execution, stream);
@@ -183,11 +186,13 @@ export class TerminalBridge implements Disposable {
   private async forward(terminal: Terminal, execution: ShellExecution, stream: AsyncIterable<string>): Promise<void> {
     const terminalId = this.idOf(terminal);
     const commandLine = execution.commandLine.value || undefined;
+    let chunks = 0;
     try {
       for await (const data of stream) {
         if (data.length === 0 || !this.o.enabled()) {
           continue;
         }
+        chunks++;
         this.known.set(terminalId, {
           id: terminalId,
           name: terminal.name,
@@ -200,6 +205,7 @@ export class TerminalBridge implements Disposable {
         }
         this.o.sink.notify(Methods.terminalData, params);
       }
+      this.o.debug?.(`terminal ${terminalId}: \`${execution.commandLine.value}\` done, ${chunks} chunks forwarded`);
     } catch (error) {
       this.o.log?.(`terminal ${terminalId}: reading its output failed: ${String(error)}`);
     }

@@ -59,3 +59,10 @@ test('the server gets trustedWorkspace in its section', () => {
   ]);
   assert.deepEqual(addTrust([{ section: 'hiccup' }], [null], true), [null]);
 });
+
+test('the README documents every setting', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  for (const key of Object.keys(configurationFromSchema(schema).properties)) {
+    assert.ok(readme.includes(`| \`${key}\` |`), `${key} in the README's settings table`);
+  }
+});

@@ -3,6 +3,11 @@
 //   open the Claude Code log → diagnostic in the Problems panel (message contains EXPECT_PROBLEM,
 //   source EXPECT_SOURCE) → hover over the error shows EXPECT_HOVER → the code-action menu offers
 //   EXPECT_ACTION. Screenshots: 1-problems.png, 2-hover.png, 3-actions.png (and error.png).
+// Then (unless E2E_TERMINAL=0) the terminal bridge and the restart, with the stand-in `claude` that
+// run_e2e.sh puts on PATH: run it in a terminal → its API error shows up in Problems (from the
+// terminal transcript) → "Hiccup: Restart Claude Code" → confirm → it is stopped with Ctrl+C and
+// `claude --continue` runs → the transcript (opened through "Hiccup: Show terminal transcript")
+// shows the new start. Screenshots 4-terminal.png, 5-confirm.png, 6-transcript.png.
 //
 //   node drive.mjs --url http://127.0.0.1:PORT --folder /abs/ws --file claude-session.log --out DIR
 // Needs playwright-core next to this file (run_e2e.sh copies it into the install cache) and
@@ -119,6 +124,56 @@ try {
   result.steps.actions = oneLine(await page.locator('.action-widget').innerText());
   result.shot_actions = await shot('3-actions.png');
   await page.keyboard.press('Escape');
+
+  if (process.env.E2E_TERMINAL !== '0') {
+    // 4. Terminal bridge: a `claude` run in an integrated terminal is read through shell integration
+    await palette('Terminal: Create New Terminal');
+    const term = page.locator('.terminal-wrapper.active .xterm, .integrated-terminal .xterm').first();
+    await term.waitFor({ timeout: T });
+    // bash reports shell integration once its prompt is drawn; typing earlier would race it
+    await page.waitForTimeout(2500);
+    await term.click();
+    await page.keyboard.type('claude');
+    await page.keyboard.press('Enter');
+    await palette('View: Focus Problems');
+    const fromTerminal = page.locator('.markers-panel .monaco-list-row', { hasText: 'req_011CE2F' })
+      .or(page.locator('.markers-panel .monaco-list-row', { hasText: 'bash' })).first();
+    await fromTerminal.waitFor({ timeout: T });
+    mark('terminal_diagnostic');
+    result.steps.terminal_problems = oneLine(await page.locator('.markers-panel').innerText());
+    result.shot_terminal = await shot('4-terminal.png');
+
+    // 5. Restart Claude Code: modal confirmation, then Ctrl+C ×2 and `claude --continue`
+    await palette('Hiccup: Restart Claude Code');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: T });
+    result.steps.confirm = oneLine(await dialog.innerText());
+    result.shot_confirm = await shot('5-confirm.png');
+    await dialog.locator('.monaco-button', { hasText: 'Restart' }).first().click();
+    await dialog.waitFor({ state: 'detached', timeout: T });
+
+    // 6. The transcript document shows the resumed session. Focus leaves the terminal first: there
+    // F1 goes to the shell, not to the workbench.
+    const deadline = Date.now() + T;
+    let text = '';
+    while (Date.now() < deadline) {
+      await editor.click();
+      await palette('Hiccup: Show terminal transcript');
+      const pick = page.locator('.quick-input-list .monaco-list-row').first();
+      await pick.waitFor({ timeout: T });
+      await page.keyboard.press('Enter');
+      const transcript = page.locator('.editor-instance .monaco-editor').first();
+      await transcript.locator('.view-line').first().waitFor({ timeout: T });
+      // Monaco renders spaces as no-break spaces
+      text = (await transcript.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
+      if (text.includes('started with: --continue')) break;
+      await page.waitForTimeout(1000);
+    }
+    if (!text.includes('started with: --continue')) throw new Error(`transcript has no resumed session: ${oneLine(text)}`);
+    mark('restarted');
+    result.steps.transcript = oneLine(text);
+    result.shot_transcript = await shot('6-transcript.png');
+  }
 
   // The status-bar item is informational here: it depends on whether the status page answered.
   const item = page.locator('.statusbar-item[id*="hiccup"]').first();

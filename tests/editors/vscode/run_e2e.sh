@@ -52,6 +52,19 @@ cat > "$WORK/ws/claude-session.log" <<'LOG'
 LOG
 [ -z "${EXTRA_LOG_LINE:-}" ] || printf '%s\n' "$EXTRA_LOG_LINE" >> "$WORK/ws/claude-session.log"
 
+# A stand-in `claude` on the terminals' PATH, for the terminal bridge and restart steps: prints the
+# API error the way Claude Code does, and, like Claude Code, exits on the second Ctrl+C.
+mkdir -p "$WORK/bin"
+cat > "$WORK/bin/claude" <<'SH'
+#!/bin/bash
+echo "Claude Code (stand-in) started with: ${*:-no arguments}"
+printf '  \xe2\x8e\xbf  API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_011CE2F"}\n'
+presses=0
+trap 'presses=$((presses + 1)); if [ $presses -ge 2 ]; then echo "bye"; exit 0; fi; echo "Press Ctrl-C again to exit"' INT
+while :; do sleep 0.2; done
+SH
+chmod +x "$WORK/bin/claude"
+
 if [ -n "${HICCUP_SERVER_COMMAND:-}" ]; then
   server_setting="\"hiccup.serverCommand\": $HICCUP_SERVER_COMMAND,"
 else
@@ -64,6 +77,7 @@ cat > "$WORK/ud/User/settings.json" <<JSON
   $server_setting
   "hiccup.transcripts.enabled": false,
   "hiccup.debugLogs.enabled": false,
+  "terminal.integrated.env.linux": {"PATH": "$WORK/bin:\${env:PATH}"},
   "workbench.startupEditor": "none",
   "security.workspace.trust.enabled": false,
   "telemetry.telemetryLevel": "off",
