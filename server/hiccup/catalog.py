@@ -79,7 +79,7 @@ class Catalog:
     categories: dict[str, Category]
     patterns: list[Pattern]
     envelopes: list[Pattern]
-    message_patterns: list[tuple[str, Any]]
+    message_patterns: list[tuple[int, str, Any]]  # (priority, category, regex), highest priority first
     status_page_url: str = "https://status.claude.com"
     community_url: str = "https://www.reddit.com/r/ClaudeAI/"
     docs_url: str = "https://docs.claude.com/en/api/errors"
@@ -160,7 +160,7 @@ def _merge(cat: Catalog, doc: dict[str, Any], where: str, errors: list[PackError
         for j, p in enumerate(c.get("message_patterns", [])):
             rx = _compile(p["regex"], where, f"/categories/{i}/message_patterns/{j}/regex", errors)
             if rx is not None:
-                cat.message_patterns.append((cid, rx))
+                cat.message_patterns.append((p.get("priority", 100), cid, rx))
     cat.sources.append(where)
 
 
@@ -204,6 +204,7 @@ def load_catalog(packs: Sequence[str | Path] = ()) -> tuple[Catalog, list[PackEr
         _merge(cat, doc, str(path), errors, builtin=False)
     cat.patterns.sort(key=lambda p: -p.priority)
     cat.envelopes.sort(key=lambda p: -p.priority)
+    cat.message_patterns.sort(key=lambda m: -m[0])
     return cat, errors
 
 

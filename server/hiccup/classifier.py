@@ -26,6 +26,7 @@ from hiccup.prefilter import Prefilter
 from hiccup.redact import redact
 from hiccup.textclean import clean_line
 
+STRONG_MESSAGE_PRIORITY = 200  # message patterns at or above this override the error type of the body
 CHUNK_BYTES = 1 << 20  # stays in L2 between the literal search and the newline count
 MAX_LINE_BYTES = 1 << 20  # longer lines are classified on their first MiB, the rest is skipped and counted
 MAX_LINE_CHARS = MAX_LINE_BYTES
@@ -34,7 +35,8 @@ EXCERPT_CHARS = 300
 # Metadata is read the same way whatever pattern matched.
 _STATUS = re.compile(r"API Error:? \(?(?:Request rejected \()?([1-5]\d\d)\b|Error code: ([1-5]\d\d)\b")
 # {"type":"error","error":{"type":"overloaded_error",…}  and the SDK's {'type': 'error', 'error': {'type': …
-_ETYPE = re.compile(r"""["']error["']: ?\{["']type["']: ?["']([a-z_]{2,60})["']""")
+_ETYPE = re.compile(r"""["']error["']: ?\{[^{}]{0,120}?["']type["']: ?["']([a-z_]{2,60})["']"""
+                    r'|^\s*\{"type": ?"([a-z_]{2,60})", ?"message"')
 _REQUEST_ID = re.compile(r"\breq_[A-Za-z0-9]{8,64}\b")
 # (attempt 3/10)  ·  attempt 5/10  ·  retrying streaming (1/10)
 _ATTEMPT = re.compile(r"\battempt (\d{1,3}) ?(?:/|of) ?(\d{1,3})\b|\bretrying [a-z ]{0,30}\((\d{1,3})/(\d{1,3})\)")
@@ -173,7 +175,7 @@ class Classifier:
         for env in self.catalog.envelopes:
             if any(t in text for t in env.triggers):
                 m = env.regex.search(text)
-                if m:
+                if m and not _quoted(text, m.start(), m.end()):
                     status = int(m.group("status")) if m.groupdict().get("status") else None
                     category = self._resolve(m.group(0), status)
                     if category:
@@ -189,12 +191,20 @@ class Classifier:
         return None
 
     def _resolve(self, envelope: str, status: int | None) -> str | None:
-        for category, rx in self.catalog.message_patterns:
-            if rx.search(envelope):
-                return category
+        """Message first when it is decisive (a 400 saying "prompt is too long" is a context limit), then the
+        error type, then weaker message hints ("throttled" on a proxy's 503), then the bare status."""
         et = _ETYPE.search(envelope)
-        if et and et.group(1) in self._status_by_type:
-            return self._status_by_type[et.group(1)]
+        etype = et and (et.group(1) or et.group(2))
+        weak: str | None = None
+        for priority, category, rx in self.catalog.message_patterns:
+            if rx.search(envelope):
+                if priority >= STRONG_MESSAGE_PRIORITY:
+                    return category
+                weak = weak or category
+        if etype and etype in self._status_by_type:
+            return self._status_by_type[etype]
+        if weak:
+            return weak
         if status is not None:
             return self._by_status.get(status)
         return None
@@ -208,8 +218,9 @@ class Classifier:
             if sm:
                 status = int(sm.group(1) or sm.group(2))
         et = _ETYPE.search(text)
-        if status is None and et:
-            status = self._status_of_type.get(et.group(1))
+        etype = (et.group(1) or et.group(2)) if et else None
+        if status is None and etype:
+            status = self._status_of_type.get(etype)
         rid = _REQUEST_ID.search(text)
         at = _ATTEMPT.search(text)
         if timestamp is None:
@@ -230,7 +241,7 @@ class Classifier:
         if len(excerpt) > EXCERPT_CHARS:
             excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
         return Finding(line=line_no, start=start, end=end, category=m.category, http_status=status,
-                       error_type=et.group(1) if et else None, request_id=rid.group(0) if rid else None,
+                       error_type=etype, request_id=rid.group(0) if rid else None,
                        attempt=_attempt(at), timestamp=timestamp,
                        reset_at=reset_at, reset_text=reset_text, excerpt=excerpt, fmt=fmt)
 
