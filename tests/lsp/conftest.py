@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Union
 
 import pytest_lsp
-from lsp_support import SERVER_COMMAND, SERVER_ENV
+from lsp_support import SERVER_COMMAND, SERVER_ENV, initialize
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities, make_test_lsp_client
+from pytest_lsp import ClientServerConfig, LanguageClient, make_test_lsp_client
 
 RESTART_METHOD = "hiccup/restartClaudeCode"
 
@@ -46,16 +46,6 @@ def make_client() -> LanguageClient:
 
 
 CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, server_env=SERVER_ENV, client_factory=make_client)
-VSCODE_OPTIONS = {"hiccup": {"restartClaudeCode": True, "terminalBridge": True, "statusBar": True}}
-
-
-async def initialize(client: LanguageClient, spec: str = "visual-studio-code", options: Any = VSCODE_OPTIONS,
-                     **kwargs: Any) -> types.InitializeResult:
-    return await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(spec), initialization_options=options,
-        client_info=types.ClientInfo(name=spec), **kwargs))
-
-
 @pytest_lsp.fixture(config=CONFIG)
 async def vscode(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     """A VS Code-like client that implements hiccup/restartClaudeCode; a fresh server (and clock) per test."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 START = "2026-11-25T10:00:00Z"  # the manual clock's "now" when a server starts
 SERVER_ENV = {**os.environ, "HICCUP_TEST_CLOCK": "1", "HICCUP_TEST_CLOCK_START": START, "TZ": "UTC"}
@@ -108,3 +108,13 @@ async def hover_text(client: LanguageClient, uri: str, diag: types.Diagnostic) -
         types.TextDocumentIdentifier(uri), diag.range.start))
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     return hover.contents.value
+
+
+VSCODE_OPTIONS = {"hiccup": {"restartClaudeCode": True, "terminalBridge": True, "statusBar": True}}
+
+
+async def initialize(client: LanguageClient, spec: str = "visual-studio-code", options: Any = VSCODE_OPTIONS,
+                     **kwargs: Any) -> types.InitializeResult:
+    return await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(spec), initialization_options=options,
+        client_info=types.ClientInfo(name=spec), **kwargs))

@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lsp_support import ERR_500, ERR_529, advance, append, execute, open_doc, wait_diagnostics, wait_message
+from lsp_support import (
+    ERR_500,
+    ERR_529,
+    advance,
+    append,
+    code_actions,
+    execute,
+    hover_text,
+    initialize,
+    open_doc,
+    wait_diagnostics,
+    wait_message,
+)
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-
-from conftest import initialize
 
 
 async def test_neovim_gets_fallbacks(neovim: LanguageClient, tmp_path: Path) -> None:
@@ -93,3 +103,14 @@ async def test_rule_packs_from_settings_reclassify_open_documents(vscode: Langua
     vscode.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"hiccup": {"rulePacks": [str(pack)], "trustedWorkspace": False}}))
     await wait_diagnostics(vscode, uri, lambda d: len(d) == 1)  # untrusted: workspace packs are ignored
+
+
+async def test_latest_neovim_capabilities(bare: LanguageClient, tmp_path: Path) -> None:
+    result = await initialize(bare, "neovim", options=None)
+    assert result.capabilities.position_encoding == "utf-8"  # Neovim 0.11 offers UTF-8 first
+    uri = (tmp_path / "claude.log").as_uri()
+    await open_doc(bare, uri, "✻ 😀 ⎿  " + ERR_500 + "\n", language_id="")
+    (diag,) = await wait_diagnostics(bare, uri, lambda d: len(d) == 1)
+    assert diag.range.start.character == len("✻ 😀 ⎿  ".encode())
+    assert "**Next step:**" in await hover_text(bare, uri, diag)
+    assert "Copy error report" in [a.title for a in await code_actions(bare, uri, diag)]
