@@ -127,7 +127,6 @@ class HiccupServer(LanguageServer):
         self._published: dict[str, list[types.Diagnostic]] = {}
         self._publisher = _Publisher(self.publish)
         self._wake: asyncio.Event | None = None
-        self._timer: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
     # --- derived settings -------------------------------------------------------------------------------
@@ -179,10 +178,16 @@ class HiccupServer(LanguageServer):
         and advice text that would be shown as if it were Hiccup's)."""
         packs = list(self.startup_packs)
         if settings.trusted_workspace:
-            root = self.workspace.root_path if self.protocol._workspace is not None else None
+            root = self._workspace_root()
             packs += [str(Path(root, p)) if root and not Path(p).expanduser().is_absolute() else p
                       for p in settings.rule_packs]
         return packs
+
+    def _workspace_root(self) -> str | None:
+        try:
+            return self.workspace.root_path
+        except RuntimeError:  # before `initialize` there is no workspace yet
+            return None
 
     def reload_catalog(self) -> None:
         """New categories or patterns: classify every document again with a fresh incident store."""
@@ -226,7 +231,6 @@ class HiccupServer(LanguageServer):
         doc = Document(uri, text, self.classifier, self.clock.now())
         doc.version = version
         self.add_source(doc)
-        self._publisher.schedule(uri)
 
     def close_document(self, uri: str) -> None:
         if uri in self.watched_uris or self.is_terminal_uri(uri):
