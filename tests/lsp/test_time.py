@@ -13,6 +13,7 @@ from lsp_support import (
     hover_text,
     open_doc,
     wait_diagnostics,
+    wait_message,
     wait_until,
 )
 from lsprotocol import types
@@ -120,3 +121,13 @@ async def test_reminder_cancelled_when_incident_recovers(vscode: LanguageClient,
     await advance(vscode, 200)  # past the due time
     await hover_text(vscode, uri, diag)  # one more round trip: anything the tick sent has arrived
     assert vscode.message_requests == []  # type: ignore[attr-defined]
+
+
+async def test_client_without_a_claude_terminal_gets_manual_steps(vscode: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "claude.log").as_uri()
+    await open_doc(vscode, uri, ERR_500 + "\n")
+    (diag,) = await wait_diagnostics(vscode, uri, lambda d: len(d) == 1)
+    vscode.restart_outcome = "not_found"  # type: ignore[attr-defined]
+    result = await execute(vscode, "hiccup.restartClaudeCode", {"incidentId": diag.data["incidentId"]})
+    assert result["outcome"] == "not_found"
+    await wait_message(vscode, lambda m: "`claude --continue`" in m)

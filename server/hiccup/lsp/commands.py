@@ -104,10 +104,12 @@ async def request_restart(ls: HiccupServer, incident: Incident) -> dict[str, Any
             ls.log("warning", f"{RESTART_CLAUDE_CODE} failed: {exc}")
             result = None
         outcome = getattr(result, "outcome", None)
+        if outcome == "restarted":
+            ls.incidents.record_restart(incident.id, ls.clock.now())
+            ls.tick(republish=True)
+        if outcome in ("not_found", "failed"):  # no Claude Code terminal it could drive: the user can
+            ls.notify_user(advice.manual_restart_text(incident))
         if outcome is not None:
-            if outcome == "restarted":
-                ls.incidents.record_restart(incident.id, ls.clock.now())
-                ls.tick(republish=True)
             return {"outcome": outcome, "detail": getattr(result, "detail", None)}
     ls.notify_user(advice.manual_restart_text(incident))
     return {"outcome": "manual", "detail": advice.RESTART_STEPS}
