@@ -22,6 +22,17 @@ import { nodeProbes, resolveServerCommand, type ServerCommand } from './serverCo
 import { addTrust, SECTION } from './settings';
 import { isOwnOutputChannel } from './transcripts';
 
+/**
+ * vscode-languageclient pops up its own notification when the connection fails ("couldn't create
+ * connection to server"), on top of ours. Everything it reports still goes to the output channel;
+ * the user gets one message, from reportFailure, with the fix.
+ */
+class QuietLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown): void {
+    super.error(message, data, false);
+  }
+}
+
 const MAX_RESTARTS = 4;
 const RESTART_WINDOW_MS = 3 * 60_000;
 
@@ -37,6 +48,8 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
   private client: LanguageClient | undefined;
   private command: ServerCommand | undefined;
   private failureShown = false;
+  /** Whether the current server got through `initialize`; one that never did is not restarted. */
+  private reachedRunning = false;
   private restarts: number[] = [];
   private queue: Promise<void> = Promise.resolve();
 
@@ -138,8 +151,10 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
     const client = this.create(resolution.command);
     this.client = client;
     this.hooks.onCreated(client);
+    this.reachedRunning = false;
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) {
+        this.reachedRunning = true;
         this.failureShown = false;
       }
     });
@@ -147,9 +162,11 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
       await client.start();
     } catch (error) {
       this.output.error(`the server did not start: ${String(error)}`);
+      const setting = origin === 'hiccup.serverCommand' ? origin : 'hiccup.interpreter';
       this.reportFailure(
         `Hiccup: the language server (\`${[command, ...args].join(' ')}\`) did not start. ` +
-          'Check that `hiccup serve` works there (`pip install hiccup`), or set "hiccup.interpreter".',
+          `Check that \`hiccup serve\` works there (\`pip install hiccup\`), or set "${setting}".`,
+        setting,
       );
     }
   }
@@ -215,10 +232,15 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
         },
       },
     };
-    return new LanguageClient('hiccup', 'Hiccup', serverOptions, clientOptions);
+    return new QuietLanguageClient('hiccup', 'Hiccup', serverOptions, clientOptions);
   }
 
   private onClosed(): CloseHandlerResult {
+    if (!this.reachedRunning) {
+      // Exited before answering `initialize` (not installed, wrong interpreter, crash on import):
+      // restarting would fail the same way. doRestart() reports it once.
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
     const now = Date.now();
     this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
     if (this.restarts.length <= MAX_RESTARTS) {
@@ -231,7 +253,7 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
   }
 
   /** One notification per failure, with the fix, never a stack trace. */
-  private reportFailure(message: string): void {
+  private reportFailure(message: string, setting = 'hiccup.interpreter'): void {
     if (this.failureShown) {
       return;
     }
@@ -242,7 +264,7 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
       if (choice === output) {
         this.output.show();
       } else if (choice === settings) {
-        void vscode.commands.executeCommand('workbench.action.openSettings', 'hiccup.interpreter');
+        void vscode.commands.executeCommand('workbench.action.openSettings', setting);
       }
     });
   }
