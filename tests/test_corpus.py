@@ -24,11 +24,11 @@ POSITIVES = load("positives.jsonl")
 NEGATIVES = load("negatives.jsonl")
 
 
-def scores() -> dict[str, float]:
-    tp = sum(1 for p in POSITIVES if (f := C.classify_line(p["text"], 0, p["fmt"])) and f.category == p["category"])
-    fp = sum(1 for n in NEGATIVES if C.classify_line(n["text"], 0, n["fmt"]))
-    wrong = sum(1 for p in POSITIVES if (f := C.classify_line(p["text"], 0, p["fmt"])) and f.category != p["category"])
-    return {"precision": tp / max(1, tp + fp + wrong), "recall": tp / len(POSITIVES)}
+def scores(positives: list[dict], negatives: list[dict]) -> dict[str, float]:  # type: ignore[type-arg]
+    tp = sum(1 for p in positives if (f := C.classify_line(p["text"], 0, p["fmt"])) and f.category == p["category"])
+    fp = sum(1 for n in negatives if C.classify_line(n["text"], 0, n["fmt"]))
+    wrong = sum(1 for p in positives if (f := C.classify_line(p["text"], 0, p["fmt"])) and f.category != p["category"])
+    return {"precision": tp / max(1, tp + fp + wrong), "recall": tp / len(positives)}
 
 
 @pytest.mark.parametrize("case", POSITIVES, ids=lambda c: f"{c['category']}:{c['text'][:40]}")
@@ -54,12 +54,21 @@ def test_negative(case: dict) -> None:  # type: ignore[type-arg]
     assert f is None, f"flagged as {f and f.category}: {case['why']}"
 
 
-def test_corpus_scores_are_what_the_readme_says() -> None:
-    s = scores()
-    counts = Counter(p["category"] for p in POSITIVES)
-    print(f"precision {s['precision']:.3f} recall {s['recall']:.3f} on {len(POSITIVES)} positives "
-          f"({len(counts)} categories) and {len(NEGATIVES)} negatives")
-    assert s["precision"] >= 0.99 and s["recall"] >= 0.97
+# (set, minimum precision, minimum recall). `corpus` and `heldout` were used for tuning; `heldout2` was written
+# afterwards by someone who never saw the patterns and has not been tuned on: it is the honest figure.
+SETS = [("corpus", 0.99, 0.97), ("heldout", 0.97, 0.93), ("heldout2", 0.90, 0.75)]
+
+
+@pytest.mark.parametrize(("name", "min_precision", "min_recall"), SETS)
+def test_scores_are_what_the_readme_says(name: str, min_precision: float, min_recall: float) -> None:
+    base = CORPUS.parent / name
+    positives = [json.loads(x) for x in (base / "positives.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    negatives = [json.loads(x) for x in (base / "negatives.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    s = scores(positives, negatives)
+    counts = Counter(p["category"] for p in positives)
+    print(f"{name}: precision {s['precision']:.3f} recall {s['recall']:.3f} on {len(positives)} positives "
+          f"({len(counts)} categories) and {len(negatives)} negatives")
+    assert s["precision"] >= min_precision and s["recall"] >= min_recall
 
 
 EXPECTED = json.loads((CORPUS / "transcripts" / "expected.json").read_text())
