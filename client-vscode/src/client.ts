@@ -39,8 +39,8 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 export interface ClientHooks {
   /** Called for each new LanguageClient before it starts, to register notification/request handlers. */
   onCreated(client: LanguageClient): void;
-  /** Diagnostics published for a URI (before VS Code shows them). */
-  onDiagnostics?(uri: vscode.Uri, diagnostics: readonly vscode.Diagnostic[]): void;
+  /** Diagnostics published for a URI; `apply` shows them (again), e.g. after the document changed. */
+  onDiagnostics?(uri: vscode.Uri, diagnostics: readonly vscode.Diagnostic[], apply: () => void): void;
   onStopped?(): void;
 }
 
@@ -216,8 +216,11 @@ export class HiccupClient implements ServerSink, vscode.Disposable {
             ? Promise.resolve()
             : next(event),
         handleDiagnostics: (uri, diagnostics, next) => {
-          this.hooks.onDiagnostics?.(uri, diagnostics);
-          next(uri, diagnostics);
+          const apply = (): void => {
+            next(uri, diagnostics);
+          };
+          this.hooks.onDiagnostics?.(uri, diagnostics, apply);
+          apply();
         },
         workspace: {
           configuration: async (params, token, next) => {

@@ -64,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // --- transcripts ------------------------------------------------------------------------------
   const transcriptChanged = new vscode.EventEmitter<vscode.Uri>();
   const lastDiagnostics = new Map<string, string>();
+  const reapply = new Map<string, () => void>();
   const isOpen = (uri: vscode.Uri): boolean =>
     vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString());
 
@@ -77,13 +78,15 @@ export function activate(context: vscode.ExtensionContext): void {
         (params: RestartClaudeCodeParams | null): Promise<RestartClaudeCodeResult> => restarter.restart(params ?? {}),
       );
     },
-    // The server publishes on a transcript when it changed meaningfully; an open transcript is then
-    // re-read. Comparing with the previous list stops the loop re-read → didChange → same list.
-    onDiagnostics(uri, diagnostics) {
+    // New diagnostics on a transcript mean new output: an open transcript is re-read from the
+    // server. They arrive before the new text does, so VS Code places them on the old text
+    // (clamped to its end); they are applied once more when the re-read text is in.
+    onDiagnostics(uri, diagnostics, apply) {
       if (uri.scheme !== TRANSCRIPT_SCHEME) {
         return;
       }
       const key = uri.toString();
+      reapply.set(key, apply);
       const signature = JSON.stringify(diagnostics.map((d) => [d.range, d.message]));
       if (lastDiagnostics.get(key) !== signature) {
         lastDiagnostics.set(key, signature);
@@ -115,6 +118,11 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     item,
     transcriptChanged,
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.uri.scheme === TRANSCRIPT_SCHEME) {
+        reapply.get(e.document.uri.toString())?.();
+      }
+    }),
     client,
     bridge,
     vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, {

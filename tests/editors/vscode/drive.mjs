@@ -8,6 +8,8 @@
 // terminal transcript) → "Hiccup: Restart Claude Code" → confirm → it is stopped with Ctrl+C and
 // `claude --continue` runs → the transcript (opened through "Hiccup: Show terminal transcript")
 // shows the new start. Screenshots 4-terminal.png, 5-confirm.png, 6-transcript.png.
+// E2E_SLOW=1 adds the server-initiated restart (a reminder after hiccup.reminderMinutes = 1):
+// 7-reminder.png, 8-server-restart.png.
 //
 //   node drive.mjs --url http://127.0.0.1:PORT --folder /abs/ws --file claude-session.log --out DIR
 // Needs playwright-core next to this file (run_e2e.sh copies it into the install cache) and
@@ -173,6 +175,52 @@ try {
     mark('restarted');
     result.steps.transcript = oneLine(text);
     result.shot_transcript = await shot('6-transcript.png');
+  }
+
+  if (process.env.E2E_TERMINAL !== '0' && process.env.E2E_SLOW === '1') {
+    // 7. The server-initiated path (≥ 1 min): "Remind me to restart" on the log's error → the
+    // server's reminder (window/showMessageRequest) → "Restart Claude Code" → the server sends
+    // hiccup/restartClaudeCode → the same confirmation → `claude --continue` runs again.
+    await page.locator('.tabs-container .tab', { hasText: file }).first().click();
+    const again = await wordPosition(editor, expect.line, expect.word);
+    if (!again) throw new Error('log line not found for the reminder step');
+    await page.mouse.click(again.x, again.y);
+    await page.keyboard.press('Control+Period');
+    const remind = page.locator('.action-widget .monaco-list-row', { hasText: /Remind me/ }).first();
+    await remind.waitFor({ timeout: T });
+    // the menu animates (clicks time out waiting for "stable"): walk the focus down to the row
+    for (let i = 0; i < 12; i++) {
+      const focused = await page.locator('.action-widget .monaco-list-row.focused').first().innerText().catch(() => '');
+      if (/Remind me/.test(focused)) break;
+      await page.keyboard.press('ArrowDown');
+    }
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notification-toast').filter({ has: page.locator('.monaco-button', { hasText: 'Restart Claude Code' }) }).first();
+    await toast.waitFor({ timeout: Math.max(T, 150000) });
+    mark('reminder');
+    result.steps.reminder = oneLine(await toast.innerText());
+    result.shot_reminder = await shot('7-reminder.png');
+    await toast.locator('.monaco-button', { hasText: 'Restart Claude Code' }).click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: T });
+    result.steps.server_confirm = oneLine(await dialog.innerText());
+    await dialog.locator('.monaco-button', { hasText: 'Restart' }).first().click();
+    await dialog.waitFor({ state: 'detached', timeout: T });
+    let runs = 0;
+    const until = Date.now() + T;
+    while (Date.now() < until && runs < 2) {
+      await editor.click();
+      await palette('Hiccup: Show terminal transcript');
+      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: T });
+      await page.keyboard.press('Enter');
+      const transcript = page.locator('.editor-instance .monaco-editor').first();
+      const text = (await transcript.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
+      runs = text.split('started with: --continue').length - 1;
+      if (runs < 2) await page.waitForTimeout(1000);
+    }
+    if (runs < 2) throw new Error('the server-initiated restart did not run claude --continue again');
+    mark('server_restart');
+    result.shot_server_restart = await shot('8-server-restart.png');
   }
 
   // The status-bar item is informational here: it depends on whether the status page answered.

@@ -14,6 +14,8 @@
 #      E2E_CACHE       where code-server + playwright-core are installed (default ~/.cache/hiccup-e2e)
 #      OUT             screenshots (default <repo>/tests/out/vscode)
 #      EXPECT_*        override what the driver looks for (see drive.mjs), e.g. for a stand-in server
+#      E2E_TERMINAL=0  skip the terminal bridge / restart steps
+#      E2E_SLOW=1      also the server-initiated restart through a reminder (adds ~70 s)
 #      KEEP=1          leave code-server running afterwards and print its URL
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -77,6 +79,7 @@ cat > "$WORK/ud/User/settings.json" <<JSON
   $server_setting
   "hiccup.transcripts.enabled": false,
   "hiccup.debugLogs.enabled": false,
+  "hiccup.reminderMinutes": 1,
   "terminal.integrated.env.linux": {"PATH": "$WORK/bin:\${env:PATH}"},
   "workbench.startupEditor": "none",
   "security.workspace.trust.enabled": false,
