@@ -125,6 +125,21 @@ try {
   mark('code_action');
   result.steps.actions = oneLine(await page.locator('.action-widget').innerText());
   result.shot_actions = await shot('3-actions.png');
+  // run_e2e.sh sets hiccup.reminderMinutes to 1: seeing it in the action title proves that the
+  // settings reach the server (workspace/configuration through the extension's middleware)
+  const settingsProof = process.env.EXPECT_SETTING_IN_ACTIONS ?? 'in 1 min';
+  if (settingsProof && !result.steps.actions.includes(settingsProof)) {
+    throw new Error(`code actions do not reflect hiccup.reminderMinutes ("${settingsProof}"): ${result.steps.actions}`);
+  }
+  result.steps.settings_reached_server = Boolean(settingsProof);
+  await page.keyboard.press('Escape');
+
+  // 3b. A palette command that goes through the server (workspace/executeCommand hiccup.checkStatusNow)
+  await palette('Hiccup: Check Claude status');
+  const statusToast = page.locator('.notification-toast', { hasText: /status/i }).filter({ hasText: 'Hiccup' }).first();
+  await statusToast.waitFor({ timeout: T });
+  mark('check_status');
+  result.steps.check_status = oneLine(await statusToast.innerText());
   await page.keyboard.press('Escape');
 
   if (process.env.E2E_TERMINAL !== '0') {
