@@ -2,18 +2,21 @@
 # End-to-end check of the Hiccup VS Code extension in a real VS Code (code-server 4.100.3 =
 # VS Code 1.100.3) driven by headless Debian Chromium through playwright-core:
 #   open claude-session.log → Hiccup diagnostic in the Problems panel (message contains "500",
-#   source hiccup) → hover shows the advice → "Open status page" offered as a code action.
-# Exit 0 = passed. Screenshots: tests/out/vscode/ (1-problems.png, 2-hover.png, 3-actions.png).
+#   source hiccup) → hover shows the advice → "Open (Claude) status page" offered as a code action
+#   (whose titles also show that the settings reached the server) → "Hiccup: Check Claude status"
+#   answered by the server; then a stand-in `claude` in an integrated terminal: its error appears
+#   through the terminal bridge, "Hiccup: Restart Claude Code" stops it and runs `claude --continue`.
+# Exit 0 = passed. Screenshots: tests/out/vscode/ (1-problems.png … 6-transcript.png, error.png).
 #
 #   bash tests/editors/vscode/run_e2e.sh
 #
 # Env: HICCUP_PYTHON   interpreter with hiccup installed (default: <repo>/.venv/bin/python),
 #                      written into the settings as hiccup.interpreter
-#      HICCUP_SERVER_COMMAND  JSON array for hiccup.serverCommand instead (e.g. a stand-in server)
+#      HICCUP_SERVER_COMMAND  JSON array for hiccup.serverCommand instead of the interpreter
 #      VSIX            a built .vsix (default: build client-vscode/hiccup-<version>.vsix now)
 #      E2E_CACHE       where code-server + playwright-core are installed (default ~/.cache/hiccup-e2e)
 #      OUT             screenshots (default <repo>/tests/out/vscode)
-#      EXPECT_*        override what the driver looks for (see drive.mjs), e.g. for a stand-in server
+#      EXPECT_*        override what the driver looks for (see drive.mjs)
 #      E2E_TERMINAL=0  skip the terminal bridge / restart steps
 #      E2E_SLOW=1      also the server-initiated restart through a reminder (adds ~70 s)
 #      KEEP=1          leave code-server running afterwards and print its URL
