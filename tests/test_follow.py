@@ -181,6 +181,24 @@ async def test_delete_and_recreate(tmp_path: Path) -> None:
         assert [(x.text, x.line_no, x.generation) for x in got.lines] == [('{"n": 0}', 0, 0), ('{"n": 1}', 0, 1)]
 
 
+async def test_gone_when_deleted_or_no_longer_followed(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.log", tmp_path / "b.log"
+    a.write_text("a0\n")
+    b.write_text("b0\n")
+    gone: list[tuple[Path, str]] = []
+    on_gone = lambda path, why: gone.append((path, why))  # noqa: E731
+    async with following([a, b], on_gone=on_gone, rotate_grace_s=0.1) as (follower, got):
+        await got.wait_lines(2)
+        a.unlink()
+        await got.wait(lambda: gone == [(a, "deleted")])
+        follower.set_paths([a])
+        await got.wait(lambda: len(gone) == 2)
+        a.write_text("a1\n")
+        await got.wait_lines(3)
+        assert gone == [(a, "deleted"), (b, "unfollowed")]
+        assert [(x.text, x.generation) for x in got.lines] == [("a0", 0), ("b0", 0), ("a1", 1)]
+
+
 async def test_burst_of_10000_appends(tmp_path: Path) -> None:
     log = tmp_path / "burst.log"
     log.write_text("")

@@ -260,7 +260,9 @@ _MAX_PENDING_CHARS = 64 * 1024  # a "line" that never ends (a spinner without ne
 
 def terminal_uri(terminal_id: str, name: str) -> str:
     """`hiccup-terminal:/<terminalId>/<url-quoted name>` (docs/protocol.md)."""
-    return f"hiccup-terminal:/{quote(terminal_id, safe='')}/{quote(name, safe='')}"
+    # VS Code decodes %2F in a path, so a "/" in a terminal name would not round-trip: use a look-alike.
+    label = name.replace("/", "\u2215")
+    return f"hiccup-terminal:/{quote(terminal_id, safe='')}/{quote(label, safe='')}"
 
 
 class TerminalTranscript:

@@ -45,6 +45,9 @@ _GLOB_MAGIC = re.compile(r"[*?[]")
 
 LinesCallback = Callable[[Path, list[TailLine]], None]
 ProblemCallback = Callable[[Path, str], None]
+# "deleted": the path names no file any more (deleted, or renamed away and not yet replaced); the
+# tailer stays and a file that comes back is a new generation. "unfollowed": no target matches it now.
+GoneCallback = Callable[[Path, str], None]
 
 
 def is_text_like(name: str) -> bool:
@@ -186,7 +189,9 @@ class Follower:
     lines, during the grace period) after the first lines of the new one; they carry the old generation
     and the original path, though the file now has another name or none. So a consumer keeping editor
     diagnostics should position only lines of the newest generation it has seen for a path, and may still
-    count the older ones as evidence of a failure.
+    count the older ones as evidence of a failure. `on_gone(path, why)` says when a followed path
+    stops naming a file ("deleted") or stops being followed ("unfollowed"), so such a consumer can
+    withdraw positions that no longer exist.
     """
 
     def __init__(
@@ -195,6 +200,7 @@ class Follower:
         *,
         on_lines: LinesCallback,
         on_problem: ProblemCallback | None = None,
+        on_gone: GoneCallback | None = None,
         debounce_ms: int = 20,
         step_ms: int = 10,
         poll_fallback: bool = False,
@@ -208,6 +214,7 @@ class Follower:
     ) -> None:
         self.on_lines = on_lines
         self.on_problem = on_problem
+        self.on_gone = on_gone
         self.debounce_ms = debounce_ms
         self.step_ms = step_ms
         self.poll_fallback = poll_fallback
@@ -387,6 +394,7 @@ class Follower:
             for path in [p for p in self._tailers if self._matching_target(p) is None]:
                 self._tailers.pop(path).close()
                 self._backlog.discard(path)
+                self._report_gone(path, "unfollowed")
         dirs = sorted(scan.dirs, key=lambda d: (d.count(os.sep), d))
         if len(dirs) > MAX_WATCHED_DIRS:
             logger.warning("%d directories to watch; watching the %d shallowest only", len(dirs), MAX_WATCHED_DIRS)
@@ -581,7 +589,7 @@ class Follower:
             tailer = self._tailers.get(path)
             if tailer is None:
                 continue
-            before = tailer.problem
+            before, was_following = tailer.problem, tailer.following
             lines = tailer.poll(max_bytes=_POLL_BUDGET_BYTES)
             if tailer.behind:
                 self._backlog.add(path)
@@ -596,6 +604,16 @@ class Follower:
                     logger.exception("on_lines callback failed for %s", path)
             if tailer.problem is not None and tailer.problem != before:
                 self._report_problem(path, tailer.problem)
+            elif was_following and not tailer.following and tailer.problem is None:
+                self._report_gone(path, "deleted")
+
+    def _report_gone(self, path: str, why: str) -> None:
+        if self.on_gone is None:
+            return
+        try:
+            self.on_gone(Path(path), why)
+        except Exception:
+            logger.exception("on_gone callback failed for %s", path)
 
     def _report_problem(self, path: str, problem: str) -> None:
         self._counters["problems"] += 1

@@ -71,8 +71,8 @@ def did_open(ls: HiccupServer, params: types.DidOpenTextDocumentParams) -> None:
 def did_change(ls: HiccupServer, params: types.DidChangeTextDocumentParams) -> None:
     """textDocument/didChange: re-classify only the lines each change touched."""
     uri = params.text_document.uri
-    if (doc := ls.documents.get(uri)) is None:
-        return
+    if ls.is_terminal_uri(uri) or (doc := ls.documents.get(uri)) is None:
+        return  # a terminal transcript is the server's own text: the client's copy never edits it
     codec, now = ls.workspace.position_codec, ls.clock.now()
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):

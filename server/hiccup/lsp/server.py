@@ -382,7 +382,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Entry point of `hiccup serve`: stdio by default; logs go to stderr, stdout carries only the protocol."""
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s hiccup %(levelname)s %(message)s")
+    # stderr carries warnings only: editors show a server's stderr as errors; the rest goes to window/logMessage
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s hiccup %(levelname)s %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)  # pygls logs every message at INFO
     server = build_server()
     server.startup_packs = list(getattr(args, "rule_pack", None) or [])
