@@ -422,7 +422,9 @@ class _Session:
             return
         if attrs[3] & termios.ICANON:
             veof = attrs[6][termios.VEOF]
-            self.pending_input += veof if isinstance(veof, bytes) else bytes([veof])
+            veof = veof if isinstance(veof, bytes) else bytes([veof])
+            # A pty nobody configured yet can report VEOF as NUL, which the child would echo as "^@": use ^D.
+            self.pending_input += veof if veof not in (b"", b"\x00") else b"\x04"
             self._flush_input()
 
     def _flush_input(self) -> None:
