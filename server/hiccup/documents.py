@@ -21,6 +21,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlparse
 
+from hiccup.redact import redact
+
 if TYPE_CHECKING:
     from hiccup.classifier import Classifier, Finding
 
@@ -281,6 +283,7 @@ class TerminalTranscript:
         self.uri = terminal_uri(terminal_id, name)
         self.doc = Document(self.uri, "", classifier, now, fmt="terminal", dedupe_redraws=True)
         self.closed = False
+        self.sink: Callable[[str, datetime], None] | None = None  # persists complete lines (terminal_store)
         self._clean = clean or clean_text
         self._pending = ""
         self._chars = 0
@@ -294,16 +297,24 @@ class TerminalTranscript:
         self._pending = tail
         if not newline:
             return Delta()
-        text = self._clean(complete) + "\n"
+        # `export ANTHROPIC_API_KEY=sk-ant-…` echoed by a shell: the transcript is shown, saved and reported.
+        # Line by line, like every other redaction, so that no pattern reaches across lines.
+        text = "\n".join(map(redact, self._clean(complete).split("\n"))) + "\n"
+        if self.sink is not None:
+            self.sink(text, now)
+        return self.replay(text, now)
+
+    def replay(self, text: str, at: datetime) -> Delta:
+        """Add complete lines that are already clean (a transcript read back after a restart), seen at `at`."""
         self._chars += len(text)
-        delta = self.doc.append(text, now)
+        delta = self.doc.append(text, at)
         if self._chars > MAX_TRANSCRIPT_CHARS:
             self._trim()
         return delta
 
     def text(self) -> str:
         """The transcript as shown: complete lines, then what has arrived of the current one."""
-        return self.doc.text() + self._clean(self._pending)
+        return self.doc.text() + redact(self._clean(self._pending))
 
     def _trim(self) -> None:
         excess, count = self._chars - _TRIM_TO_CHARS, 0

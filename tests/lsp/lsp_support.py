@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 START = "2026-11-25T10:00:00Z"  # the manual clock's "now" when a server starts
-SERVER_ENV = {**os.environ, "HICCUP_TEST_CLOCK": "1", "HICCUP_TEST_CLOCK_START": START, "TZ": "UTC"}
+# saved terminal transcripts go to a cache of this test run, never the user's (and never come back in a later run)
+SERVER_ENV = {**os.environ, "HICCUP_TEST_CLOCK": "1", "HICCUP_TEST_CLOCK_START": START, "TZ": "UTC",
+              "XDG_CACHE_HOME": tempfile.mkdtemp(prefix="hiccup-test-cache-")}
 SERVER_COMMAND = [sys.executable, "-m", "hiccup", "serve"]
 TIMEOUT = 10.0
 

@@ -36,6 +36,9 @@ def initialize(ls: HiccupServer, params: types.InitializeParams) -> None:
 async def initialized(ls: HiccupServer, params: types.InitializedParams) -> None:
     """initialized: start the clock-driven re-evaluation, then pull settings (background work starts here)."""
     ls.spawn(ls.run_timer())
+    if ls.process_id is not None:
+        ls.spawn(ls.watch_parent(ls.process_id))
+    ls.restore_terminals()
     if ls.status_monitor is None and ls.client_features.status_bar:
         ls.send_status({"enabled": False, "indicator": "unknown", "text": "Claude status: not checked"})
     await pull_settings(ls)

@@ -36,11 +36,14 @@ from hiccup.incidents import (
 )
 from hiccup.lsp import render
 from hiccup.lsp.protocol import STATUS, HiccupProtocol
+from hiccup.session_log import pid_alive
 from hiccup.settings import Settings, parse_settings
+from hiccup.terminal_store import TerminalStore, terminals_dir
 
 log = logging.getLogger("hiccup.lsp")
 
 TICK_SECONDS = 15.0
+PARENT_CHECK_SECONDS = 2.0  # one kill(pid, 0) every 2 s: an orphaned server exits within seconds
 PUBLISH_INTERVAL = 0.25  # seconds between two publishes of one URI: a growing log must not flood the client
 _LOG_LEVELS = {"error": 1, "warning": 2, "info": 3, "debug": 4}
 
@@ -124,6 +127,7 @@ class HiccupServer(LanguageServer):
         self.client_features = ClientFeatures()
         self.editor: str | None = None  # "Visual Studio Code 1.95", for error reports
         self.startup_packs: list[str] = []  # `hiccup serve --rule-pack FILE`
+        self.terminal_store: TerminalStore | None = None  # set on `initialized` (restore_terminals)
         self._published: dict[str, list[types.Diagnostic]] = {}
         self._publisher = _Publisher(self.publish)
         self._wake: asyncio.Event | None = None
@@ -248,9 +252,42 @@ class HiccupServer(LanguageServer):
         term = self.terminals.get(terminal_id)
         if term is None:
             term = TerminalTranscript(terminal_id, name, self.classifier, self.clock.now())
+            if (store := self.terminal_store) is not None:
+                term.sink = lambda text, at: store.append(terminal_id, name, text, at)
             self.terminals[terminal_id] = term
             self.documents[term.uri] = term.doc
         return term
+
+    def restore_terminals(self) -> None:
+        """Transcripts saved before a restart come back, with their incidents timed as first seen."""
+        self.terminal_store = TerminalStore(terminals_dir(), self._workspace_root() or "")
+        for saved in self.terminal_store.load():
+            if saved.terminal_id in self.terminals:
+                continue
+            term = self.terminal(saved.terminal_id, saved.name)
+            delta = Delta()
+            for at, text in saved.segments:
+                part = term.replay(text, at)
+                delta.removed += part.removed
+                delta.added += part.added
+            self.ingest(term.uri, delta)
+        if self.terminal_store.skipped_files:
+            self.log("warning", f"{self.terminal_store.skipped_files} saved terminal transcript(s) skipped")
+
+    async def watch_parent(self, pid: int) -> None:
+        """Exit when the editor is gone. A crashed editor can leave our stdin open (a child of the editor still
+        holds the pipe), and an orphaned server would keep following files forever."""
+        if not pid_alive(pid):
+            # another pid namespace (the editor outside a container): this pid says nothing about the editor
+            self.log("info", f"editor process {pid} is not visible from here: not watching it")
+            return
+        while pid_alive(pid):
+            await asyncio.sleep(PARENT_CHECK_SECONDS)
+        log.warning("editor process %d is gone: exiting", pid)
+        logging.shutdown()
+        # the stdin reader thread is blocked in read() and cannot be interrupted, so a clean shutdown would
+        # wait for input that never comes; everything worth keeping is already on disk (terminal_store)
+        os._exit(0)
 
     # --- time -------------------------------------------------------------------------------------------
     def tick(self, republish: bool = False) -> None:
