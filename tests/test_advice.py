@@ -47,7 +47,7 @@ def test_small_words() -> None:
     (State.ACTIVE, 1, 0, "Claude API 500: temporary server error — usually clears in 1–3 min"),
     (State.ACTIVE, 3, 4, "Claude API 500 — 3rd time in 4 min"),
     (State.PERSISTING, 3, 6, "Claude API 500 — failing for 6 min: restarting Claude Code is now reasonable"),
-    (State.ESCALATE, 3, 11, "Claude API 500 — failing for 11 min and the status page shows no incident: "
+    (State.ESCALATE, 3, 11, "Claude API 500 — failing for 11 min with no known incident: "
                             "report it with `/bug` in Claude Code"),
     (State.RECOVERED, 1, 9, "Claude API 500 — cleared: no new failures since 10:04"),
     (State.STALE, 1, 200, "Claude API 500 — old error from 10:04 (3 h 16 min ago)"),
@@ -61,7 +61,15 @@ def test_known_incident_and_restarts_change_the_words() -> None:
     inc = incident([0, 2, 4, 6, 8, 10], State.PERSISTING)
     known = StatusFacts(known_incident="Elevated errors on Claude Opus", incident_url="https://stspg.io/x",
                         indicator="minor")
-    assert "known incident on the status page: keep waiting" in diagnostic_message(inc, 1, at(11), known)
+    assert diagnostic_message(inc, 1, at(11), known) == (
+        "Claude API 500 — failing for 11 min; known incident: Elevated errors on Claude Opus (https://stspg.io/x): "
+        "keep waiting")
+    inc.state = State.ACTIVE
+    assert diagnostic_message(inc, 1, at(1), known) == (
+        "Claude API 500: temporary server error — known incident: Elevated errors on Claude Opus "
+        "(https://stspg.io/x)")
+    assert diagnostic_message(inc, 2, at(2), known).endswith("2nd time in 2 min; known incident: Elevated errors "
+                                                             "on Claude Opus (https://stspg.io/x)")
     inc.restarts.append(at(9))
     inc.state = State.ESCALATE
     assert "still failing after restarting Claude Code" in diagnostic_message(inc, 1, at(11))

@@ -91,11 +91,13 @@ def diagnostic_message(incident: Incident, index: int, now: datetime, status: St
             text = f"{name} — still failing after restarting Claude Code: {REPORT_HOW}"
         elif status.resolved_but_failing:
             text = f"{name} — status page says resolved but it still fails after {since}: {REPORT_HOW}"
+        elif status.indicator in (None, "unknown"):  # not checked, or the page could not be read
+            text = f"{name} — failing for {since} with no known incident: {REPORT_HOW}"
         else:
             text = f"{name} — failing for {since} and the status page shows no incident: {REPORT_HOW}"
     elif state == State.PERSISTING:
         if status.known_incident:
-            text = f"{name} — failing for {since}; known incident on the status page: keep waiting"
+            text = f"{name} — failing for {since}; {_known_incident(status)}: keep waiting"
         elif th.restart_after(cat) is not None:
             text = f"{name} — failing for {since}: restarting Claude Code is now reasonable"
         else:
@@ -103,11 +105,18 @@ def diagnostic_message(incident: Incident, index: int, now: datetime, status: St
     elif index > 1:
         span = duration(incident.occurrences[index - 1].at - incident.first_seen)
         text = f"{name} — {ordinal(index)} time in {span}"
+        if cat.transient and status.known_incident:
+            text += f"; {_known_incident(status)}"
     elif cat.transient:
-        text = f"{cat.summary} — {_clears_phrase(cat)}"
+        text = f"{cat.summary} — {_known_incident(status) if status.known_incident else _clears_phrase(cat)}"
     else:
         text = cat.summary + (f" — {_first_step(cat)}" if cat.quick_steps else "")
     return redact(text)
+
+
+def _known_incident(status: StatusFacts) -> str:
+    """"known incident: Elevated errors on Claude Opus 4 (https://stspg.io/q4xy0v2kd1hw)"."""
+    return f"known incident: {status.known_incident}" + (f" ({status.incident_url})" if status.incident_url else "")
 
 
 def _first_step(category: Category) -> str:
@@ -117,6 +126,8 @@ def _first_step(category: Category) -> str:
 
 
 def status_line(status: StatusFacts) -> str | None:
+    if status.resolved_but_failing:
+        return "**the status page says resolved but errors continue**"
     if status.known_incident:
         link = f" ([incident]({status.incident_url}))" if status.incident_url else ""
         return f"status page: **{status.indicator or 'incident'}** — {status.known_incident}{link}"
@@ -138,7 +149,9 @@ def next_step(incident: Incident, now: datetime, status: StatusFacts, th: Thresh
         return f"Wait for the reset ({_reset_phrase(incident.reset_at, now, tz)}), or change plan/billing to go on now."
     if state == State.ESCALATE:
         restarted = bool(incident.restarts) and incident.last_seen > incident.restarts[-1]
-        why = "restarting did not help" if restarted else f"it has failed for {duration(incident.elapsed(now))}"
+        why = ("restarting did not help" if restarted
+               else "the status page says resolved but errors continue" if status.resolved_but_failing
+               else f"it has failed for {duration(incident.elapsed(now))}")
         return (f"Escalate: {why} and no known incident explains it. {REPORT_HOW[0].upper()}{REPORT_HOW[1:]}, "
                 "quoting the request id below, and check whether others report it too.")
     if state == State.PERSISTING and status.known_incident:
