@@ -80,9 +80,9 @@ async def test_link_commands_open_pages(shared: LanguageClient) -> None:
         ("https://status.claude.com", True), ("https://www.reddit.com/r/ClaudeAI/", True)]
 
 
-async def test_check_status_without_monitor_says_so(shared: LanguageClient) -> None:
+async def test_check_status_off_under_test_without_a_local_page(shared: LanguageClient) -> None:
     assert await execute(shared, "hiccup.checkStatusNow") == {"enabled": False}
-    await wait_message(shared, lambda m: "not configured" in m)
+    await wait_message(shared, lambda m: "only loopback status pages" in m)
 
 
 async def test_relogin_and_report(shared: LanguageClient, tmp_path: Path) -> None:

@@ -60,17 +60,11 @@ async def open_status_page(ls: HiccupServer) -> dict[str, Any]:
 
 
 async def check_status_now(ls: HiccupServer) -> dict[str, Any]:
-    """hiccup.checkStatusNow: ask the status monitor now (a hook `hiccup.status` fills in)."""
-    monitor = ls.status_monitor
-    if monitor is None or not ls.settings.status_page.enabled or not getattr(monitor, "enabled", True):
-        ls.notify_user("Hiccup: status page checks are not configured in this server "
-                       f"(see {ls.settings.status_page.url}).")
+    """hiccup.checkStatusNow: fetch the status page now, say what it reports, return the summary."""
+    if ls.status_monitor is None:  # the monitor starts on `initialized`
+        ls.notify_user("Hiccup: status checks start once the editor has finished initializing the server.")
         return {"enabled": False}
-    facts, summary = await monitor.check_now()
-    ls.set_status(facts)
-    ls.notify_user(summary)
-    return {"enabled": True, "text": summary, "indicator": facts.indicator, "incident": facts.known_incident,
-            "incidentUrl": facts.incident_url}
+    return await ls.status_monitor.check_now()
 
 
 def remind_restart(ls: HiccupServer, arg: RemindArg) -> dict[str, Any]:

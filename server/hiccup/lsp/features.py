@@ -8,7 +8,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from hiccup import advice
-from hiccup.lsp import render
+from hiccup.lsp import render, status_wiring
 from hiccup.lsp.protocol import (
     TERMINAL_CLOSED,
     TERMINAL_DATA,
@@ -39,8 +39,7 @@ async def initialized(ls: HiccupServer, params: types.InitializedParams) -> None
     if ls.process_id is not None:
         ls.spawn(ls.watch_parent(ls.process_id))
     ls.restore_terminals()
-    if ls.status_monitor is None and ls.client_features.status_bar:
-        ls.send_status({"enabled": False, "indicator": "unknown", "text": "Claude status: not checked"})
+    status_wiring.start(ls)
     await pull_settings(ls)
 
 

@@ -49,12 +49,18 @@ _LOG_LEVELS = {"error": 1, "warning": 2, "info": 3, "debug": 4}
 
 
 class StatusMonitor(Protocol):
-    """What `hiccup.status` provides once wired (`server.status_monitor = ...`)."""
+    """The status page glue, set on `initialized` (`hiccup.lsp.status_wiring.StatusWiring`)."""
 
-    enabled: bool
+    def configure(self) -> None:
+        """`settings.status_page` may have changed: rebuild the monitor or switch its requests on or off."""
+        ...
 
-    async def check_now(self) -> tuple[StatusFacts, str]:
-        """Fetch the status page now: the facts for incidents and a one-line summary for the user."""
+    def tick(self) -> None:
+        """The incidents were re-evaluated: poll only while a server-side one is open."""
+        ...
+
+    async def check_now(self) -> dict[str, Any]:
+        """`hiccup.checkStatusNow`: check now, tell the user, return the summary."""
         ...
 
 
@@ -175,6 +181,8 @@ class HiccupServer(LanguageServer):
             self.log("info", "settings updated")
             if packs_changed:
                 self.reload_catalog()
+            if self.status_monitor is not None:
+                self.status_monitor.configure()
             self.tick(republish=True)
 
     def rule_packs(self, settings: Settings) -> list[str]:
@@ -307,6 +315,8 @@ class HiccupServer(LanguageServer):
             incident = self.incidents.get(incident_id)
             if incident is not None and incident.is_open:
                 self.spawn(self.fire_reminder(incident))
+        if self.status_monitor is not None:
+            self.status_monitor.tick()
         if self._wake is not None:
             self._wake.set()
 
