@@ -111,3 +111,14 @@ def test_report_and_reminder() -> None:
     assert "req_011CAbCdEfGh1234" in report and "2026-11-25T10:00:00Z" in report and "Neovim 0.7.2" in report
     assert SECRET not in report and "[REDACTED]" in report
     assert "still failing (5 min, 2× so far)" in reminder_prompt(inc, at(5))
+
+
+def test_status_page_text_cannot_inject_markdown_or_links() -> None:
+    from hiccup.advice import status_line
+    from hiccup.incidents import StatusFacts
+
+    line = status_line(StatusFacts(known_incident="Errors [click](http://evil) *now*",
+                                   incident_url="https://stspg.io/x", indicator="minor"))
+    assert line is not None and "[click](http://evil)" not in line and "(https://stspg.io/x)" in line
+    line = status_line(StatusFacts(known_incident="x", incident_url="javascript:alert(1)", indicator="minor"))
+    assert line is not None and "javascript" not in line

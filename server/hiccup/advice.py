@@ -9,6 +9,7 @@ The hover carries the rest. Everything returned here has been through `redact`.
 from __future__ import annotations
 
 import platform
+import re
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
@@ -125,12 +126,22 @@ def _first_step(category: Category) -> str:
     return step[0].lower() + step[1:] if step[:1].isupper() and not step[1:2].isupper() else step
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_UNSAFE_URL = re.compile(r"[\s()<>\[\]]")
+
+
+def markdown_escape(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
 def status_line(status: StatusFacts) -> str | None:
     if status.resolved_but_failing:
         return "**the status page says resolved but errors continue**"
     if status.known_incident:
-        link = f" ([incident]({status.incident_url}))" if status.incident_url else ""
-        return f"status page: **{status.indicator or 'incident'}** — {status.known_incident}{link}"
+        # The title comes from a web page: escaped so it cannot inject links or markup into the hover.
+        url = status.incident_url or ""
+        link = f" ([incident]({url}))" if url.startswith("https://") and not _UNSAFE_URL.search(url) else ""
+        return f"status page: **{status.indicator or 'incident'}** — {markdown_escape(status.known_incident)}{link}"
     if status.indicator:
         return f"status page: {status.indicator}" + (" (no incident)" if status.indicator == "none" else "")
     return None
