@@ -70,6 +70,14 @@ while :; do sleep 0.2; done
 SH
 chmod +x "$WORK/bin/claude"
 
+# A status page of our own on 127.0.0.1 (a recorded Statuspage payload with an open incident): the status-bar
+# item gets something to show, and nothing in the test reaches the internet.
+mkdir -p "$WORK/status/api/v2"
+cp "$ROOT/tests/data/status/minor_incident.json" "$WORK/status/api/v2/summary.json"
+STATUS_PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+python3 -m http.server "$STATUS_PORT" --bind 127.0.0.1 --directory "$WORK/status" > "$WORK/status.log" 2>&1 &
+STATUS_PID=$!
+
 if [ -n "${HICCUP_SERVER_COMMAND:-}" ]; then
   server_setting="\"hiccup.serverCommand\": $HICCUP_SERVER_COMMAND,"
 else
@@ -83,6 +91,7 @@ cat > "$WORK/ud/User/settings.json" <<JSON
   "hiccup.transcripts.enabled": false,
   "hiccup.debugLogs.enabled": false,
   "hiccup.reminderMinutes": 1,
+  "hiccup.statusPage.url": "http://127.0.0.1:$STATUS_PORT",
   "terminal.integrated.env.linux": {"PATH": "$WORK/bin:\${env:PATH}"},
   "workbench.startupEditor": "none",
   "security.workspace.trust.enabled": false,
@@ -104,7 +113,7 @@ setsid "$CS" "${common[@]}" --disable-telemetry --disable-update-check --disable
   --disable-getting-started-override "$WORK/ws" > "$WORK/code-server.log" 2>&1 &
 CS_PID=$!
 cleanup() {
-  if [ -z "${KEEP:-}" ]; then kill -- "-$CS_PID" 2>/dev/null || true; fi
+  if [ -z "${KEEP:-}" ]; then kill -- "-$CS_PID" 2>/dev/null || true; kill "$STATUS_PID" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 for _ in $(seq 1 150); do
