@@ -29,7 +29,7 @@
 (add-to-list 'eglot-server-programs
              `(claude-log-mode . ,(split-string (or (getenv "HICCUP_LSP_CMD") "hiccup serve"))))
 (setq eglot-sync-connect 15 eglot-send-changes-idle-time 0.1)
-(setq-default eglot-workspace-configuration '(:hiccup (:reminderMinutes 3)))
+(setq-default eglot-workspace-configuration '(:hiccup (:reminderMinutes 3 :statusPage (:enabled :json-false))))  ; tests never reach the internet
 
 (condition-case err
     (let* ((file (car command-line-args-left))

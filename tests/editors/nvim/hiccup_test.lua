@@ -31,7 +31,7 @@ local function run()
     name = 'hiccup',
     cmd = cmd,
     root_dir = vim.fn.getcwd(),
-    settings = { hiccup = { reminderMinutes = 2 } },
+    settings = { hiccup = { reminderMinutes = 2, statusPage = { enabled = false } } },  -- tests never reach the internet
     -- Neovim 0.7 sends settings only when asked to (nvim-lspconfig does the same)
     on_init = function(client)
       client.notify('workspace/didChangeConfiguration', { settings = client.config.settings })
