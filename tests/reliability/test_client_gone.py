@@ -12,7 +12,7 @@ from pathlib import Path
 from lsp_support import ERR_500, wait_diagnostics, wait_until
 from server_proc import running, server_env
 
-from hiccup.lsp.server import PARENT_CHECK_SECONDS
+from hiccup.lifeline import EOF_GRACE_SECONDS, PARENT_CHECK_SECONDS
 
 
 def frame(message: dict[str, object]) -> bytes:
@@ -57,6 +57,28 @@ def test_exits_on_stdin_eof(tmp_path: Path) -> None:
     t0 = time.monotonic()
     assert server.wait(timeout=10) is not None
     assert time.monotonic() - t0 < 10
+
+
+# A file watcher's thread that never ends (not a daemon): without the lifeline the process would outlive stdin.
+_LINGERING = """
+import sys, threading, time
+threading.Thread(target=time.sleep, args=(3600,), daemon=False).start()
+from hiccup.cli import main
+sys.exit(main(["serve"]))
+"""
+
+
+def test_exits_on_stdin_eof_even_with_a_lingering_thread(tmp_path: Path) -> None:
+    server = subprocess.Popen([sys.executable, "-c", _LINGERING], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, env=server_env(tmp_path / "cache"))
+    try:
+        handshake(server, None)
+        assert server.stdin is not None
+        server.stdin.close()
+        assert server.wait(timeout=EOF_GRACE_SECONDS + 5) == 0
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_exits_when_the_editor_process_is_gone(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ async def initialized(ls: HiccupServer, params: types.InitializedParams) -> None
     """initialized: start the clock-driven re-evaluation, then pull settings (background work starts here)."""
     ls.spawn(ls.run_timer())
     if ls.process_id is not None:
-        ls.spawn(ls.watch_parent(ls.process_id))
+        ls.watch_parent(ls.process_id)
     ls.restore_terminals()
     status_wiring.start(ls)
     await pull_settings(ls)

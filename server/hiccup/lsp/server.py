@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.lsp.server import LanguageServer
 
-from hiccup import __version__
+from hiccup import __version__, lifeline
 from hiccup.catalog import Catalog, builtin_catalog, load_catalog
 from hiccup.classifier import Classifier, default_classifier
 from hiccup.clock import TEST_CLOCK_ENV, Clock, ManualClock, clock_from_env
@@ -36,14 +36,12 @@ from hiccup.incidents import (
 )
 from hiccup.lsp import render
 from hiccup.lsp.protocol import STATUS, HiccupProtocol
-from hiccup.session_log import pid_alive
 from hiccup.settings import Settings, parse_settings
 from hiccup.terminal_store import TerminalStore, terminals_dir
 
 log = logging.getLogger("hiccup.lsp")
 
 TICK_SECONDS = 15.0
-PARENT_CHECK_SECONDS = 2.0  # one kill(pid, 0) every 2 s: an orphaned server exits within seconds
 PUBLISH_INTERVAL = 0.25  # seconds between two publishes of one URI: a growing log must not flood the client
 _LOG_LEVELS = {"error": 1, "warning": 2, "info": 3, "debug": 4}
 
@@ -282,20 +280,10 @@ class HiccupServer(LanguageServer):
         if self.terminal_store.skipped_files:
             self.log("warning", f"{self.terminal_store.skipped_files} saved terminal transcript(s) skipped")
 
-    async def watch_parent(self, pid: int) -> None:
-        """Exit when the editor is gone. A crashed editor can leave our stdin open (a child of the editor still
-        holds the pipe), and an orphaned server would keep following files forever."""
-        if not pid_alive(pid):
-            # another pid namespace (the editor outside a container): this pid says nothing about the editor
+    def watch_parent(self, pid: int) -> None:
+        """Exit when the editor's process is gone (`hiccup.lifeline`), even if our stdin stays open."""
+        if lifeline.watch_parent(pid) is None:
             self.log("info", f"editor process {pid} is not visible from here: not watching it")
-            return
-        while pid_alive(pid):
-            await asyncio.sleep(PARENT_CHECK_SECONDS)
-        log.warning("editor process %d is gone: exiting", pid)
-        logging.shutdown()
-        # the stdin reader thread is blocked in read() and cannot be interrupted, so a clean shutdown would
-        # wait for input that never comes; everything worth keeping is already on disk (terminal_store)
-        os._exit(0)
 
     # --- time -------------------------------------------------------------------------------------------
     def tick(self, republish: bool = False) -> None:
@@ -441,7 +429,7 @@ def serve(args: argparse.Namespace) -> int:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        server.start_io(lifeline.ExitAfterEof(sys.stdin.buffer))  # type: ignore[arg-type]
     return 0
 
 
