@@ -3,8 +3,8 @@
 1. Documents Hiccup classifies are kept in `hiccup.documents` (a line list with incremental re-classification),
    not in pygls' workspace: pygls re-joins and re-splits the whole text on each change, which a 50 MB growing
    log cannot afford. Other documents still go to the workspace as usual.
-2. A request whose params cannot be decoded gets an `InvalidParams` error response. pygls only logs such a
-   message, and the client would wait for an answer forever.
+2. A message whose params cannot be decoded is skipped with one log line, and a request gets an `InvalidParams`
+   error response. pygls logs such a message with two tracebacks, and the client would wait for an answer forever.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, LanguageServerProtocol, lsp_method
 
 if TYPE_CHECKING:
     from hiccup.lsp.server import HiccupServer
@@ -91,6 +91,18 @@ CUSTOM_MESSAGES: dict[str, type] = {
 }
 
 
+SKIPPED = object()  # what a malformed message decodes to: handle_message drops it
+
+
+def _first_line(exc: BaseException) -> str:
+    """cattrs' "While structuring HoverRequest (1 sub-exception)" says little; the first leaf error says what."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, KeyError):
+        return f"missing {exc.args[0]!r}" if exc.args else "missing field"
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200] or type(exc).__name__
+
+
 class HiccupProtocol(LanguageServerProtocol):
     _server: HiccupServer
 
@@ -98,13 +110,42 @@ class HiccupProtocol(LanguageServerProtocol):
         return CUSTOM_MESSAGES.get(method) or super().get_message_type(method)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        """Requests and notifications whose params do not decode are skipped with one log line (and requests
+        answered with InvalidParams); pygls would log two tracebacks per message and leave requests unanswered."""
+        method = data.get("method")
+        if "jsonrpc" not in data or not isinstance(method, str) or "error" in data:
+            return super().structure_message(data)  # responses and nested objects: pygls' way
+        request = "id" in data
         try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if "id" in data and "method" in data:
-                error = JsonRpcInvalidParams(f"Invalid params for {data['method']}: {exc.__cause__ or exc}")
+            return self._converter.structure(
+                data, self.get_message_type(method) or (JsonRPCRequestMessage if request else JsonRPCNotification))
+        except Exception as exc:
+            reason = _first_line(exc)
+            if request:
+                error = JsonRpcInvalidParams(f"Invalid params for {method}: {reason}")
                 self._send_response(data["id"], error=error.to_response_error())
-            raise
+            self._server.log("warning", f"malformed {method} {'request' if request else 'notification'} "
+                                        f"skipped: {reason}")
+            return SKIPPED
+
+    def handle_message(self, message: Any) -> None:
+        if message is SKIPPED:
+            return
+        if not hasattr(message, "jsonrpc"):  # `[1, 2]`, `null`: valid JSON, not a message
+            self._server.log("warning", f"not a JSON-RPC message, skipped: {type(message).__name__}")
+            return
+        super().handle_message(message)
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """A handler's InvalidParams ("unknown incident 'inc-9'") is the client's mistake: answer it and log one
+        line, instead of pygls' traceback at error level."""
+        exc = None if future.cancelled() else future.exception()
+        if isinstance(exc, JsonRpcInvalidParams | JsonRpcMethodNotFound):
+            self._request_futures.pop(msg_id, None)
+            self._send_response(msg_id, error=exc.to_response_error())
+            self._server.report_server_error(exc, type(exc))
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     def _owns(self, uri: str) -> bool:
         return uri in self._server.documents
