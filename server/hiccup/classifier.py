@@ -30,6 +30,10 @@ STRONG_MESSAGE_PRIORITY = 200  # message patterns at or above this override the 
 CHUNK_BYTES = 1 << 20  # stays in L2 between the literal search and the newline count
 MAX_LINE_BYTES = 1 << 20  # longer lines are classified on their first MiB, the rest is skipped and counted
 MAX_LINE_CHARS = MAX_LINE_BYTES
+# RE2 keeps a rule pack's regex linear, but not cheap: `(.*a){30}` costs 1.6 s on a 1 MiB line (its submatch
+# pass is programme size x span). A pack pattern sees the first 16 KiB of a line: error lines are far shorter.
+PACK_SEARCH_CHARS = 16 * 1024
+BUILTIN = "built-in"
 EXCERPT_CHARS = 300
 
 # Metadata is read the same way whatever pattern matched.
@@ -170,11 +174,12 @@ class Classifier:
             return self._match_clean(_SURROGATES.sub("\ufffd", text))
 
     def _match_clean(self, text: str) -> _Match | None:
+        pack_end = min(len(text), PACK_SEARCH_CHARS)  # RE2 keeps the whole text as context: `$` stays the end
         # Envelopes first: "API Error: 403 {…"OAuth token has been revoked"…} · Please run /login" is one error
         # whose range starts at "API Error", even though a later phrase also matches a category pattern.
         for env in self.catalog.envelopes:
             if any(t in text for t in env.triggers):
-                m = env.regex.search(text)
+                m = env.regex.search(text) if env.source == BUILTIN else env.regex.search(text, 0, pack_end)
                 if m and not _quoted(text, m.start(), m.end()):
                     status = int(m.group("status")) if m.groupdict().get("status") else None
                     category = self._resolve(m.group(0), status)
@@ -182,7 +187,7 @@ class Classifier:
                         return _Match(category, m.start(), m.end(), status, None)
         for p in self.catalog.patterns:
             if any(t in text for t in p.triggers):
-                m = p.regex.search(text)
+                m = p.regex.search(text) if p.source == BUILTIN else p.regex.search(text, 0, pack_end)
                 if m and not _quoted(text, m.start(), m.end()):
                     groups = m.groupdict()
                     epoch, status = groups.get("reset_epoch"), groups.get("status")
