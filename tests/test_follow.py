@@ -199,6 +199,17 @@ async def test_gone_when_deleted_or_no_longer_followed(tmp_path: Path) -> None:
         assert [(x.text, x.generation) for x in got.lines] == [("a0", 0), ("b0", 0), ("a1", 1)]
 
 
+async def test_cancelled_while_restarting_its_watch(tmp_path: Path) -> None:
+    """A settings change restarts the watch; a server shutting down at that moment cancels `run()`, which must end
+    rather than take the cancellation for the old watch's and go on forever."""
+    async with following([tmp_path]) as (follower, _):
+        stopping = asyncio.create_task(follower._stop_watch())
+        await asyncio.sleep(0)  # inside the wait for the old watch to end
+        stopping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(stopping, TIMEOUT)
+
+
 async def test_burst_of_10000_appends(tmp_path: Path) -> None:
     log = tmp_path / "burst.log"
     log.write_text("")

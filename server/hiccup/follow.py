@@ -304,7 +304,12 @@ class Follower:
             self.ready.set()
             next_resync = time.monotonic() + self.resync_s
             next_restat = time.monotonic() + self._restat_s()
+            me = asyncio.current_task()
             while not stop_event.is_set():
+                if me is not None and me.cancelling():
+                    # Python 3.11's wait_for drops a cancellation that arrives with the item it waited for
+                    # (an event or a rescan request while the server shuts down): honour it here.
+                    raise asyncio.CancelledError
                 now = time.monotonic()
                 if now >= next_resync:
                     self._rescan()
@@ -481,6 +486,9 @@ class Follower:
             await asyncio.wait_for(task, timeout=max(1.0, self.step_ms / 100))
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # we are cancelled ourselves (the event loop closing): swallowing it would never end run()
         except Exception:
             logger.debug("watch task ended with an error", exc_info=True)
 
