@@ -54,6 +54,8 @@ def default_log_path(pid: int, now: datetime | None = None) -> Path:
 
 def ensure_private_dir(path: Path) -> None:
     """Create the sessions directory user-only: terminal output is private even once redacted."""
+    # and `~/.cache/hiccup` itself when we are the first to make it (parents=True would give it 0755)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     # mkdir's mode is filtered by the umask and ignored when the directory already exists.
     os.chmod(path, 0o700)

@@ -40,7 +40,12 @@ async def initialized(ls: HiccupServer, params: types.InitializedParams) -> None
         ls.watch_parent(ls.process_id)
     ls.restore_terminals()
     status_wiring.start(ls)
-    await pull_settings(ls)
+    from hiccup.lsp.watching import start_watching
+
+    try:
+        await pull_settings(ls)
+    finally:  # after the settings, so that the first lookback reads what they ask for
+        start_watching(ls)
 
 
 async def pull_settings(ls: HiccupServer) -> None:
@@ -61,6 +66,12 @@ async def did_change_configuration(ls: HiccupServer, params: types.DidChangeConf
         ls.apply_settings(settings[SECTION])
     else:
         await pull_settings(ls)
+
+
+def did_change_workspace_folders(ls: HiccupServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    """workspace/didChangeWorkspaceFolders: follow the Claude Code transcripts of the folders open now."""
+    if ls.watching is not None:
+        ls.watching.update_targets()
 
 
 def did_open(ls: HiccupServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -163,6 +174,7 @@ def register(server: HiccupServer) -> None:
     server.feature(types.INITIALIZE)(initialize)
     server.feature(types.INITIALIZED)(initialized)
     server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(did_change_workspace_folders)
     server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
     server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
     server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)

@@ -17,6 +17,7 @@ from pygls.workspace import PositionCodec
 
 from hiccup import advice
 from hiccup.documents import Document, Hit
+from hiccup.followed import FollowedSource
 from hiccup.incidents import Incident, IncidentStore, State, StatusFacts, Thresholds
 
 SOURCE = "hiccup"
@@ -63,8 +64,10 @@ def severity(incident: Incident) -> types.DiagnosticSeverity:
     return types.DiagnosticSeverity.Warning if incident.category.transient else types.DiagnosticSeverity.Error
 
 
-def hit_range(doc: Document, line: int, hit: Hit, codec: PositionCodec) -> types.Range:
+def hit_range(doc: Document | FollowedSource, line: int, hit: Hit, codec: PositionCodec) -> types.Range:
     assert hit.finding is not None
+    if isinstance(doc, FollowedSource):  # no text kept: its columns were converted when the line was read
+        return types.Range(types.Position(line, doc.span(line)[0]), types.Position(line, doc.span(line)[1]))
     raw = doc.line(line)
     start = codec.client_num_units(raw[: hit.finding.start])
     end = codec.client_num_units(raw[: hit.finding.end])
@@ -81,7 +84,7 @@ class RenderContext:
     support: DiagnosticSupport
 
 
-def diagnostics(doc: Document, store: IncidentStore, ctx: RenderContext) -> list[types.Diagnostic]:
+def diagnostics(doc: Document | FollowedSource, store: IncidentStore, ctx: RenderContext) -> list[types.Diagnostic]:
     """The full list for one document: one diagnostic per occurrence, repeats pointing at the first."""
     out: list[types.Diagnostic] = []
     first_of: dict[str, types.Range] = {}

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
@@ -25,6 +25,7 @@ from hiccup.catalog import Catalog, builtin_catalog, load_catalog
 from hiccup.classifier import Classifier, default_classifier
 from hiccup.clock import TEST_CLOCK_ENV, Clock, ManualClock, clock_from_env
 from hiccup.documents import Delta, Document, TerminalTranscript, is_candidate
+from hiccup.followed import FollowedSource
 from hiccup.incidents import (
     UNKNOWN_STATUS,
     Incident,
@@ -38,6 +39,9 @@ from hiccup.lsp import render
 from hiccup.lsp.protocol import STATUS, HiccupProtocol
 from hiccup.settings import Settings, parse_settings
 from hiccup.terminal_store import TerminalStore, terminals_dir
+
+if TYPE_CHECKING:
+    from hiccup.lsp.watching import Watching
 
 log = logging.getLogger("hiccup.lsp")
 
@@ -121,9 +125,10 @@ class HiccupServer(LanguageServer):
         self.classifier = classifier or (default_classifier() if catalog is None else Classifier(catalog))
         self.settings = Settings()
         self.session_ignored: set[str] = set()  # "Ignore this category" until the client persists it
-        self.documents: dict[str, Document] = {}
+        self.documents: dict[str, Document | FollowedSource] = {}  # what we publish for, by URI
         self.terminals: dict[str, TerminalTranscript] = {}
         self.watched_uris: set[str] = set()  # files a watcher follows: closing their editor keeps diagnostics
+        self.watching: Watching | None = None  # the follower's glue, started on `initialized`
         self.incidents = IncidentStore(self.catalog.get)
         self.reminders = Reminders()
         self.status: StatusFacts = UNKNOWN_STATUS
@@ -181,6 +186,8 @@ class HiccupServer(LanguageServer):
                 self.reload_catalog()
             if self.status_monitor is not None:
                 self.status_monitor.configure()
+            if self.watching is not None:
+                self.watching.update_targets()
             self.tick(republish=True)
 
     def rule_packs(self, settings: Settings) -> list[str]:
@@ -209,12 +216,16 @@ class HiccupServer(LanguageServer):
         self.incidents, self.reminders = IncidentStore(catalog.get), Reminders()
         now = self.clock.now()
         for uri, doc in self.documents.items():
+            if isinstance(doc, FollowedSource):
+                continue  # no text kept: `watching.reload()` reads the files again
             doc.classifier = self.classifier
             self.ingest(uri, doc.replace_all(doc.text(), now))
+        if self.watching is not None:
+            self.watching.reload()
 
     # --- documents --------------------------------------------------------------------------------------
     def wants_document(self, uri: str, language_id: str | None) -> bool:
-        return is_candidate(uri, language_id)
+        return is_candidate(uri, language_id) or uri in self.watched_uris
 
     def add_source(self, doc: Document, delta: Delta | None = None) -> None:
         """Start publishing for a document that did not come from the editor (a watcher's file, a terminal)."""
@@ -236,6 +247,8 @@ class HiccupServer(LanguageServer):
     def open_document(self, uri: str, text: str, version: int | None) -> None:
         if self.is_terminal_uri(uri):
             return  # the editor shows our own transcript: ours is authoritative
+        if self.watching is not None and self.watching.open_followed(uri, text, version):
+            return
         if uri in self.documents:
             self.incidents.drop_source(uri)
         doc = Document(uri, text, self.classifier, self.clock.now())
@@ -243,6 +256,8 @@ class HiccupServer(LanguageServer):
         self.add_source(doc)
 
     def close_document(self, uri: str) -> None:
+        if self.watching is not None and self.watching.release(uri):
+            return
         if uri in self.watched_uris or self.is_terminal_uri(uri):
             return
         self.documents.pop(uri, None)
