@@ -14,6 +14,7 @@ from hiccup import advice
 from hiccup.incidents import Incident
 from hiccup.lsp import render
 from hiccup.lsp.protocol import RESTART_CLAUDE_CODE
+from hiccup.lsp.run_sessions import offer_restart
 from hiccup.lsp.server import HiccupServer
 
 ACTION_RESTART = "Restart Claude Code"
@@ -101,10 +102,14 @@ async def request_restart(ls: HiccupServer, incident: Incident) -> dict[str, Any
         if outcome == "restarted":
             ls.incidents.record_restart(incident.id, ls.clock.now())
             ls.tick(republish=True)
+        if outcome == "not_found" and (ran := await offer_restart(ls, incident)) is not None:
+            return ran  # no Claude Code terminal in the editor, but one runs under `hiccup run`
         if outcome in ("not_found", "failed"):  # no Claude Code terminal it could drive: the user can
             ls.notify_user(advice.manual_restart_text(incident))
         if outcome is not None:
             return {"outcome": outcome, "detail": getattr(result, "detail", None)}
+    if (ran := await offer_restart(ls, incident)) is not None:
+        return ran
     ls.notify_user(advice.manual_restart_text(incident))
     return {"outcome": "manual", "detail": advice.RESTART_STEPS}
 
