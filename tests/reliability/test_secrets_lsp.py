@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from lsp_support import ERR_500, code_actions, execute, hover_text, open_doc, wait_diagnostics
-from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_proc import running, server_env
 
@@ -111,7 +110,7 @@ async def test_nothing_secret_leaves_the_server(tmp_path: Path, capfd: pytest.Ca
         json.loads(s).get("method") for s in seen}
     assert any("[REDACTED]" in s for s in shown)  # the error reports quote the lines, masked
     assert_clean("messages from the server", "\n".join(seen))
-    out, err = capfd.readouterr()
+    _, err = capfd.readouterr()
     assert_clean("server stderr", err)
 
     # what Hiccup wrote to disk: redacted, and private
@@ -140,7 +139,7 @@ def test_scan_output_is_redacted(tmp_path: Path, fmt: str) -> None:
 
 
 def test_explain_output_is_redacted(tmp_path: Path) -> None:
-    for line in LOG.splitlines()[1:4] + [TERMINAL]:
+    for line in [*LOG.splitlines()[1:4], TERMINAL]:
         done = subprocess.run([sys.executable, "-m", "hiccup", "explain", line], capture_output=True, text=True,
                               timeout=60, env=server_env(tmp_path / "cache"))
         assert_clean("hiccup explain", done.stdout + done.stderr)
