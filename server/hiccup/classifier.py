@@ -462,13 +462,25 @@ def _can_fork() -> bool:
 def _split_at_lines(fp: IO[bytes], size: int, parts: int) -> list[tuple[int, int]]:
     cuts = [0]
     for i in range(1, parts):
-        fp.seek(size * i // parts)
-        fp.readline()  # move to the next line start so no line is split between workers
-        pos = fp.tell()
+        pos = _next_line_start(fp, size * i // parts, size)  # no line is split between workers
         if cuts[-1] < pos < size:
             cuts.append(pos)
     cuts.append(size)
     return list(itertools.pairwise(cuts))
+
+
+def _next_line_start(fp: IO[bytes], pos: int, size: int) -> int:
+    """In chunks: `readline()` would hold a 100 MB line without a newline in memory whole."""
+    fp.seek(pos)
+    while pos < size:
+        chunk = fp.read(CHUNK_BYTES)
+        if not chunk:
+            break
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return pos + found + 1
+        pos += len(chunk)
+    return size
 
 
 class _RangeReader:
