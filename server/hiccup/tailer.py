@@ -128,6 +128,7 @@ class _Reader:
         "discard",
         "fd",
         "generation",
+        "head",
         "ident",
         "line_no",
         "line_start",
@@ -149,6 +150,7 @@ class _Reader:
         self.line_no: int | None = 0  # None: count the newlines before line_start when first needed
         self.sniffed = False
         self.tail = b""  # the last bytes before offset, to notice a truncate-and-regrow between polls
+        self.head = b""  # the first bytes of the file, read so far: the same check at the other end
         self.signature: tuple[int, int] | None = None  # (size, mtime_ns) at the last stat
 
     def reset(self, generation: int) -> None:
@@ -161,6 +163,7 @@ class _Reader:
         self.line_no = 0
         self.sniffed = False
         self.tail = b""
+        self.head = b""
 
 
 class FileTailer:
@@ -365,6 +368,7 @@ class FileTailer:
         reader.line_no = None
         keep = min(start, _FINGERPRINT_BYTES)
         reader.tail = _pread(reader.fd, keep, start - keep)
+        reader.head = _pread(reader.fd, keep, 0)
 
     def _lookback_start(self, reader: _Reader, size: int) -> int:
         pos = max(0, size - self.lookback_bytes)
@@ -400,6 +404,10 @@ class FileTailer:
 
     def _truncated(self, reader: _Reader, size: int) -> bool:
         if size < reader.offset:
+            return True
+        if reader.head and _pread(reader.fd, len(reader.head), 0) != reader.head:
+            # Truncated and written as far again: a log of repeated lines ("API Error: 500 …" every few
+            # seconds) ends the same way in both generations, but its first line is an older one.
             return True
         if reader.tail:
             # Truncated and written past our offset again before we looked: the bytes we last read differ.
@@ -472,6 +480,8 @@ class FileTailer:
                     self._set_problem(reason)
                     return False
             self._consume(reader, data, out)
+            if len(reader.head) < _FINGERPRINT_BYTES and len(reader.head) == reader.offset:
+                reader.head += data[: _FINGERPRINT_BYTES - len(reader.head)]
             reader.offset += len(data)
             reader.tail = (reader.tail + data[-_FINGERPRINT_BYTES:])[-_FINGERPRINT_BYTES:]
             if budget > 0:
