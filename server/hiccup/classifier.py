@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -141,6 +141,15 @@ class Classifier:
                                    engine=engine)
         self._status_by_type = {t: c.id for c in self.catalog.categories.values() for t in c.error_types}
         self._by_status = {s: c.id for c in self.catalog.categories.values() for s in c.http_statuses}
+        # trigger literal -> indices (in priority order) of the envelopes / patterns it gates
+        self._envelopes_by_trigger: dict[str, list[int]] = {}
+        for i, env in enumerate(self.catalog.envelopes):
+            for t in env.triggers:
+                self._envelopes_by_trigger.setdefault(t, []).append(i)
+        self._patterns_by_trigger: dict[str, list[int]] = {}
+        for i, pat in enumerate(self.catalog.patterns):
+            for t in pat.triggers:
+                self._patterns_by_trigger.setdefault(t, []).append(i)
         # An error body without a status line ({"type":"error","error":{"type":"invalid_request_error",…}}) still
         # has one on the wire: the first status of the category that owns the type.
         self._status_of_type = {t: c.http_statuses[0] for c in self.catalog.categories.values()
@@ -174,25 +183,27 @@ class Classifier:
             return self._match_clean(_SURROGATES.sub("\ufffd", text))
 
     def _match_clean(self, text: str) -> _Match | None:
-        pack_end = min(len(text), PACK_SEARCH_CHARS)  # RE2 keeps the whole text as context: `$` stays the end
         # Envelopes first: "API Error: 403 {…"OAuth token has been revoked"…} · Please run /login" is one error
         # whose range starts at "API Error", even though a later phrase also matches a category pattern.
-        for env in self.catalog.envelopes:
-            if any(t in text for t in env.triggers):
-                m = env.regex.search(text) if env.source == BUILTIN else env.regex.search(text, 0, pack_end)
-                if m and not _quoted(text, m.start(), m.end()):
-                    status = int(m.group("status")) if m.groupdict().get("status") else None
-                    category = self._resolve(m.group(0), status)
-                    if category:
-                        return _Match(category, m.start(), m.end(), status, None)
-        for p in self.catalog.patterns:
-            if any(t in text for t in p.triggers):
-                m = p.regex.search(text) if p.source == BUILTIN else p.regex.search(text, 0, pack_end)
-                if m and not _quoted(text, m.start(), m.end()):
-                    groups = m.groupdict()
-                    epoch, status = groups.get("reset_epoch"), groups.get("status")
-                    return _Match(p.category, m.start(), m.end(), int(status) if status else None,
-                                  int(epoch) if epoch else None)
+        # Only rules whose trigger is in the line are tried: the triggers present are found once, not per rule.
+        present = [t for t in self._triggers if t in text]
+        envelopes = sorted({i for t in present for i in self._envelopes_by_trigger.get(t, ())})
+        for i in envelopes:
+            env = self.catalog.envelopes[i]
+            m = env.regex.search(text)
+            if m and not _quoted(text, m.start(), m.end()):
+                status = int(m.group("status")) if m.groupdict().get("status") else None
+                category = self._resolve(m.group(0), status)
+                if category:
+                    return _Match(category, m.start(), m.end(), status, None)
+        for i in sorted({i for t in present for i in self._patterns_by_trigger.get(t, ())}):
+            p = self.catalog.patterns[i]
+            m = p.regex.search(text)
+            if m and not _quoted(text, m.start(), m.end()):
+                groups = m.groupdict()
+                epoch, status = groups.get("reset_epoch"), groups.get("status")
+                return _Match(p.category, m.start(), m.end(), int(status) if status else None,
+                              int(epoch) if epoch else None)
         return None
 
     def _resolve(self, envelope: str, status: int | None) -> str | None:
@@ -421,16 +432,21 @@ class Classifier:
             line_base += 1
             cut = data.rfind(b"\n") + 1
             if cut > head_end:
-                yield from self._scan_block(data, head_end, cut, line_base, fmt)
-                line_base += data.count(b"\n", head_end, cut)
+                # the block counts newlines up to its last candidate; only the rest is counted here
+                counted_to, line_base = yield from self._scan_block(data, head_end, cut, line_base, fmt)
+                line_base += data.count(b"\n", counted_to, cut)
             carry = data[cut:]
             if len(carry) > MAX_LINE_BYTES:
                 self.skipped_long_lines += 1
                 yield from self._scan_block(carry[:MAX_LINE_BYTES], 0, MAX_LINE_BYTES, line_base, fmt)
                 carry, skipping = b"", True
 
-    def _scan_block(self, block: bytes, lo: int, hi: int, line_base: int, fmt: str) -> Iterator[Finding]:
-        """Findings in block[lo:hi], which starts at a line start; line numbers count from line_base."""
+    def _scan_block(self, block: bytes, lo: int, hi: int, line_base: int,
+                    fmt: str) -> Generator[Finding, None, tuple[int, int]]:
+        """Findings in block[lo:hi], which starts at a line start; line numbers count from line_base.
+
+        Returns how far newlines were counted and the line number there, so the caller never counts twice.
+        """
         counted_to = lo
         line_no = line_base
         next_allowed = lo
@@ -448,6 +464,7 @@ class Classifier:
             finding = self.classify_line(raw, line_no, fmt)
             if finding is not None:
                 yield finding
+        return counted_to, line_no
 
 
 PARALLEL_MIN_BYTES = 32 << 20  # below this, forking costs more than it saves

@@ -20,6 +20,7 @@ _ESCAPES = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]?"
     r"|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]"
 )
+_HIDDEN = re.compile(_ESCAPES.pattern + r"|\r")
 _NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
 
 
@@ -58,20 +59,15 @@ def clean_line(raw: str) -> Cleaned:
     out: list[str] = []
     cols: list[int] = []
     pos = start
-    end = len(body)
-    for m in _ESCAPES.finditer(body, start, end):
-        chunk = body[pos:m.start()].replace("\r", "")
-        if chunk:
-            base = pos
-            for i, ch in enumerate(body[pos:m.start()]):
-                if ch != "\r":
-                    out.append(ch)
-                    cols.append(base + i)
+    # visible runs lie between escapes (a leftover "\r" counts as one); copy each run and its columns at once
+    for m in _HIDDEN.finditer(body, start):
+        if m.start() > pos:
+            out.append(body[pos:m.start()])
+            cols.extend(range(pos, m.start()))
         pos = m.end()
-    for i, ch in enumerate(body[pos:end]):
-        if ch != "\r":
-            out.append(ch)
-            cols.append(pos + i)
+    if pos < len(body):
+        out.append(body[pos:])
+        cols.extend(range(pos, len(body)))
     cols.append(cols[-1] + 1 if cols else start)
     return Cleaned("".join(out), tuple(cols))
 
