@@ -187,10 +187,11 @@ class Classifier:
         # whose range starts at "API Error", even though a later phrase also matches a category pattern.
         # Only rules whose trigger is in the line are tried: the triggers present are found once, not per rule.
         present = [t for t in self._triggers if t in text]
+        pack_end = min(len(text), PACK_SEARCH_CHARS)  # RE2 keeps the whole text as context: `$` stays the end
         envelopes = sorted({i for t in present for i in self._envelopes_by_trigger.get(t, ())})
         for i in envelopes:
             env = self.catalog.envelopes[i]
-            m = env.regex.search(text)
+            m = env.regex.search(text) if env.source == BUILTIN else env.regex.search(text, 0, pack_end)
             if m and not _quoted(text, m.start(), m.end()):
                 status = int(m.group("status")) if m.groupdict().get("status") else None
                 category = self._resolve(m.group(0), status)
@@ -198,7 +199,7 @@ class Classifier:
                     return _Match(category, m.start(), m.end(), status, None)
         for i in sorted({i for t in present for i in self._patterns_by_trigger.get(t, ())}):
             p = self.catalog.patterns[i]
-            m = p.regex.search(text)
+            m = p.regex.search(text) if p.source == BUILTIN else p.regex.search(text, 0, pack_end)
             if m and not _quoted(text, m.start(), m.end()):
                 groups = m.groupdict()
                 epoch, status = groups.get("reset_epoch"), groups.get("status")
