@@ -37,10 +37,12 @@ def make_client() -> LanguageClient:
     return client
 
 
-async def start(cache: Path, *, start_at: str = START, args: Sequence[str] = (), **init: Any) -> LanguageClient:
+async def start(cache: Path, *, start_at: str = START, args: Sequence[str] = (), env: dict[str, str] | None = None,
+                **init: Any) -> LanguageClient:
     """Start and initialize a server; the caller stops it (`stop`) or kills it (`client._server.kill()`)."""
     client = make_client()
-    await client.start_io(sys.executable, "-m", "hiccup", "serve", *args, env=server_env(cache, start_at))
+    await client.start_io(sys.executable, "-m", "hiccup", "serve", *args,
+                          env=server_env(cache, start_at, **(env or {})))
     await initialize(client, **init)
     return client
 

@@ -69,3 +69,23 @@ async def test_transcripts_of_another_workspace_stay_out(tmp_path: Path) -> None
         with pytest.raises(Exception, match="unknown terminal transcript"):
             await b.protocol.send_request_async("hiccup/terminalTranscript", {"uri": URI})
     assert os.listdir(cache / "hiccup" / "terminals")
+
+
+async def test_followed_log_is_read_again_after_a_crash(tmp_path: Path) -> None:
+    """Files are their own record: a new server reads a followed log's recent lines again (its lookback)."""
+    log = tmp_path / "logs" / "claude.log"
+    log.parent.mkdir()
+    log.write_text("".join(f"2026-11-25T09:5{i}:00Z [ERROR] {ERR_500}\n" for i in range(3)))
+    options = {"settings": {"watch": [str(log)]}}
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    first = await start(tmp_path / "cache", options=options, env=env)
+    before = await wait_diagnostics(first, log.as_uri(), lambda d: len(d) == 3)
+    first._server.kill()  # type: ignore[union-attr]
+    await first._server.wait()  # type: ignore[union-attr]
+    await first.stop()
+    with log.open("a") as fp:  # the log went on while no server was running
+        fp.write(f"2026-11-25T09:53:30Z [ERROR] {ERR_500}\n")
+    async with running(tmp_path / "cache", options=options, env=env) as second:
+        after = await wait_diagnostics(second, log.as_uri(), lambda d: len(d) == 4)
+    assert [d.range for d in after[:3]] == [d.range for d in before]
+    assert after[0].data["incidentId"] == after[3].data["incidentId"]  # one incident, four occurrences
