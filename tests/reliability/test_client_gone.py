@@ -56,6 +56,7 @@ def test_exits_on_stdin_eof(tmp_path: Path) -> None:
     server.stdin.close()
     t0 = time.monotonic()
     assert server.wait(timeout=10) is not None
+    print(f"stdin EOF: exited after {time.monotonic() - t0:.2f} s")
     assert time.monotonic() - t0 < 10
 
 
@@ -75,7 +76,9 @@ def test_exits_on_stdin_eof_even_with_a_lingering_thread(tmp_path: Path) -> None
         handshake(server, None)
         assert server.stdin is not None
         server.stdin.close()
+        t0 = time.monotonic()
         assert server.wait(timeout=EOF_GRACE_SECONDS + 5) == 0
+        print(f"stdin EOF with a lingering thread: exited after {time.monotonic() - t0:.2f} s")
     finally:
         server.kill()
         server.wait()
@@ -92,6 +95,7 @@ def test_exits_when_the_editor_process_is_gone(tmp_path: Path) -> None:
         editor.wait()
         t0 = time.monotonic()
         assert server.wait(timeout=10) == 0  # stdin is still open: only the watchdog can end it
+        print(f"editor killed: server exited after {time.monotonic() - t0:.2f} s")
         assert time.monotonic() - t0 < 6
     finally:
         editor.kill()

@@ -42,6 +42,8 @@ async def test_a_hanging_status_page_never_stalls_the_server(tmp_path: Path, pag
             await asyncio.sleep(0.05)
         result = await check
         took = time.monotonic() - t0
+    print(f"status page {behaviour}: check ended after {took:.2f} s ({result['text']!r}); "
+          f"{len(latencies)} hovers meanwhile, slowest {max(latencies) * 1000:.0f} ms")
     assert result["indicator"] == "unknown", result
     assert took < DEADLINE + 3, f"the check took {took:.1f} s"
     if behaviour == "drip":  # each read is quick: only the deadline ends it, and the server answered meanwhile
