@@ -142,6 +142,15 @@ def test_evaluate_reports_changes_and_next_change_is_exact(store: IncidentStore)
     assert store.next_change(minutes(5), TH) == minutes(5.5) + timedelta(microseconds=1)  # quiet gap ends it
 
 
+def test_stale_incidents_do_not_wake_the_timer(store: IncidentStore) -> None:
+    store.observe("old.jsonl", 1, finding(), minutes(0))
+    (stale,) = store.evaluate(minutes(200), NO_STATUS, TH)
+    assert stale.state == State.STALE and store.next_change(minutes(200), TH) is None
+    store.observe("old.jsonl", 2, finding(), minutes(200))  # a new failure: a new incident, timed again
+    store.evaluate(minutes(200), NO_STATUS, TH)
+    assert store.next_change(minutes(200), TH) == minutes(203) + timedelta(microseconds=1)
+
+
 def test_forget_and_drop_source(store: IncidentStore) -> None:
     a = store.observe("a.log", 1, finding(), minutes(0))
     store.observe("a.log", 2, finding(), minutes(1))

@@ -109,6 +109,12 @@ class Incident:
     restarts: list[datetime] = field(default_factory=list)
     recovered_at: datetime | None = None  # a successful exchange was seen after the last failure
     state: State = State.ACTIVE
+    # Some occurrence says when a limit resets. `reset_at` is asked for every diagnostic of a list: without this,
+    # publishing a log with 2,000 repeats of an error scanned all 2,000 occurrences 2,000 times.
+    has_reset: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.has_reset = self.has_reset or any(o.finding.reset_at is not None for o in self.occurrences)
 
     @property
     def first_seen(self) -> datetime:
@@ -129,6 +135,8 @@ class Incident:
     @property
     def reset_at(self) -> datetime | None:
         """When a usage limit lifts, from the most recent message that said so."""
+        if not self.has_reset:
+            return None
         for occ in reversed(self.occurrences):
             if occ.finding.reset_at is not None:
                 return occ.finding.reset_at
@@ -242,6 +250,7 @@ class IncidentStore:
             self._incidents[incident.id] = incident
         occ = Occurrence(key, at, finding)
         bisect.insort(incident.occurrences, occ, key=lambda o: o.at)
+        incident.has_reset = incident.has_reset or finding.reset_at is not None
         self._by_key[key] = incident.id
         return incident
 
@@ -293,7 +302,14 @@ class IncidentStore:
         return changed
 
     def next_change(self, now: datetime, th: Thresholds) -> datetime | None:
-        moments = [m for i in self._incidents.values() if (m := next_change(i, now, th)) is not None]
+        """The earliest moment an incident may change state by time alone (as of the last `evaluate`).
+
+        A stale incident stays stale until a new occurrence or new settings, and both re-evaluate it. Skipping
+        them matters: the server's timer asks after every change, and a thousand followed transcripts make a
+        thousand mostly stale incidents.
+        """
+        moments = [m for i in self._incidents.values()
+                   if i.state != State.STALE and (m := next_change(i, now, th)) is not None]
         return min(moments) if moments else None
 
 
