@@ -88,12 +88,15 @@ def diagnostics(doc: Document | FollowedSource, store: IncidentStore, ctx: Rende
     """The full list for one document: one diagnostic per occurrence, repeats pointing at the first."""
     out: list[types.Diagnostic] = []
     first_of: dict[str, types.Range] = {}
+    order: dict[str, dict[object, int]] = {}  # incident id → occurrence key → "nth time": linear, not quadratic
     for line, hit in doc.findings():
         incident = store.of_key(hit.key)
         if incident is None or incident.category.id in ctx.ignored:
             continue
         rng = hit_range(doc, line, hit, ctx.codec)
-        index = incident.index_of(hit.key)
+        if (numbers := order.get(incident.id)) is None:
+            numbers = order[incident.id] = {o.key: i for i, o in enumerate(incident.occurrences, 1)}
+        index = numbers.get(hit.key, 0)
         diag = types.Diagnostic(
             range=rng,
             message=advice.diagnostic_message(incident, index, ctx.now, ctx.status, ctx.thresholds),
