@@ -40,7 +40,9 @@ TEXT_SUFFIXES = frozenset({".log", ".txt", ".jsonl", ".out"})
 # Never descended into when walking a followed directory or a "**" glob.
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 MAX_WATCHED_DIRS = 4096
-_POLL_BUDGET_BYTES = 8 << 20  # per file per turn, so one huge backlog does not starve the others
+# Per file per turn, so one huge backlog does not starve the others; and what one turn holds as lines (a
+# megabyte of log is ~3 MB of line objects) stays small next to a language server's 60 MB.
+_POLL_BUDGET_BYTES = 1 << 20
 _GLOB_MAGIC = re.compile(r"[*?[]")
 
 LinesCallback = Callable[[Path, list[TailLine]], None]
