@@ -11,10 +11,14 @@ it, the followed source takes the document's positions back and the diagnostics 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
 
 from hiccup.claude_paths import default_watch_targets
 from hiccup.documents import Document
@@ -35,6 +39,16 @@ def fs_path(uri: str) -> str | None:
     return unquote(parsed.path) if parsed.scheme == "file" else None
 
 
+def unit_counter(encoding: object) -> Callable[[str], int]:
+    """Length in the client's position units, counted by the codec in C (pygls counts character by character,
+    and a transcript line puts the error text thousands of characters in)."""
+    if encoding == types.PositionEncodingKind.Utf8:
+        return lambda text: len(text.encode("utf-8", "surrogatepass"))
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len
+    return lambda text: len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 class Watching:
     """One follower for the server's lifetime; its targets move with the settings and workspace folders."""
 
@@ -44,6 +58,7 @@ class Watching:
         self.ls = ls
         self.sources: dict[str, FollowedSource] = {}  # by path, as the follower names files
         self.by_uri: dict[str, FollowedSource] = {}
+        self.units = unit_counter(ls.workspace.position_encoding)
         self.targets = self.wanted_targets()
         self.follower: Follower = Follower(self.targets, on_lines=self.on_lines, on_problem=self.on_problem,
                                            on_gone=self.on_gone, lookback_max_age_s=LOOKBACK_MAX_AGE_S)
@@ -102,6 +117,10 @@ class Watching:
             self._restart = False
 
     def _announce(self) -> None:
+        # What the lookback built (sources, incidents) lives on, like what `serve` froze: keep it out of the
+        # collector's full passes, whose pauses were the tail of the append-to-diagnostic latency.
+        gc.collect()
+        gc.freeze()
         files, dirs = len(self.follower.watched_files()), len(self.follower.watched_dirs())
         self.ls.log("info", f"following {files} file{'s' * (files != 1)} "
                             f"in {dirs} director{'ies' if dirs != 1 else 'y'}")
@@ -158,7 +177,7 @@ class Watching:
         src = self.sources.get(path)
         if src is None:
             uri = Path(path).as_uri()
-            src = FollowedSource(uri, path, self.ls.classifier, units=self.ls.workspace.position_codec.client_num_units)
+            src = FollowedSource(uri, path, self.ls.classifier, units=self.units)
             self.sources[path] = self.by_uri[uri] = src
         return src
 
