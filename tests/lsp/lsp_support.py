@@ -14,9 +14,11 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 START = "2026-11-25T10:00:00Z"  # the manual clock's "now" when a server starts
-# saved terminal transcripts go to a cache of this test run, never the user's (and never come back in a later run)
+# saved terminal transcripts go to a cache of this test run, never the user's (and never come back in a later run),
+# and the Claude Code transcripts and debug logs the server follows are this run's too (none), never the user's
+_TEST_HOME = tempfile.mkdtemp(prefix="hiccup-test-cache-")
 SERVER_ENV = {**os.environ, "HICCUP_TEST_CLOCK": "1", "HICCUP_TEST_CLOCK_START": START, "TZ": "UTC",
-              "XDG_CACHE_HOME": tempfile.mkdtemp(prefix="hiccup-test-cache-")}
+              "XDG_CACHE_HOME": _TEST_HOME, "CLAUDE_CONFIG_DIR": os.path.join(_TEST_HOME, "claude")}
 SERVER_COMMAND = [sys.executable, "-m", "hiccup", "serve"]
 TIMEOUT = 10.0
 
