@@ -156,6 +156,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
+def growth(at: list[float], values: list[float]) -> float:
+    """Least-squares slope (per second) over the second half of the samples."""
+    half = len(at) // 2
+    xs, ys = at[half:], values[half:]
+    if len(xs) < 2:
+        return float("nan")
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
 def spawn(script: str, *args: object) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
                             stdout=subprocess.PIPE, text=True)
@@ -202,11 +212,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     publishes_before = len(client.publishes)
 
     appender = spawn(APPENDER, app_log, args.rate, args.duration, ERROR)
-    grower = spawn(TRANSCRIPTS, transcripts, args.transcripts, args.duration, args.transcript_rate)
+    grower = spawn(TRANSCRIPTS, transcripts, args.transcripts, args.duration,
+                   args.transcript_rate if args.transcripts else 0)
     load_start = time.monotonic()
     latencies: dict[str, list[float]] = defaultdict(list)
     failures: list[str] = []
     rss: list[float] = []
+    rss_at: list[float] = []
     version, appended, rewritten = 1, 0, 0
     app_uri = app_log.as_uri()
     rng = random.Random(1)
@@ -262,6 +274,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async def sample() -> None:
         while time.monotonic() - load_start < args.duration:
             rss.append(status(pid, "VmRSS"))
+            rss_at.append(time.monotonic() - load_start)
             await asyncio.sleep(0.5)
 
     await asyncio.gather(edit(), probe(), sample())
@@ -318,6 +331,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "catch_up_after_load_s": round(catch_up, 2),
         "server_rss_mb": {"start_of_load": round(rss[0], 0), "median": round(statistics.median(rss), 0),
                           "end": round(rss[-1], 0), "peak_vmhwm": round(peak, 0)},
+        # over the second half of the load (the first holds the document's open): flat when memory is bounded
+        "rss_growth_mb_per_min": round(growth(rss_at, rss[:len(rss_at)]) * 60, 1),
     }
     if failures:
         result["first_failures"] = failures[:3]
