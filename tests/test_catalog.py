@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
 import jsonschema
+import re2
 
 from hiccup.catalog import load_catalog
 from hiccup.classifier import Classifier
@@ -21,6 +23,30 @@ def test_schemas_are_valid_2020_12_and_packaged_copies_are_the_same_files() -> N
         schema = json.loads((ROOT / "schemas" / name).read_text())
         jsonschema.Draft202012Validator.check_schema(schema)
         assert (ROOT / "server/hiccup/data" / name).read_text() == (ROOT / "schemas" / name).read_text()
+
+
+def builtin_regexes() -> list[str]:
+    doc = json.loads((ROOT / "server/hiccup/data/catalog.json").read_text())
+    found = [e["regex"] for e in doc["envelopes"]]
+    for c in doc["categories"]:
+        found += [p["regex"] for key in ("patterns", "message_patterns") for p in c.get(key, [])]
+    return found
+
+
+def test_builtin_patterns_are_re2_syntax_with_the_same_matches_in_re() -> None:
+    """Built-ins run in `re` for speed but stay RE2 syntax (a rule pack can copy any of them), and both engines
+    agree on every labelled line: the corpus results do not depend on which engine ran."""
+    regexes = builtin_regexes()
+    assert len(regexes) > 50
+    lines = [json.loads(row)["text"] for name in ("corpus", "heldout", "heldout2")
+             for kind in ("positives", "negatives")
+             for row in (ROOT / "tests/data" / name / f"{kind}.jsonl").read_text().splitlines() if row.strip()]
+    assert len(lines) > 600
+    for regex in regexes:
+        ours, theirs = re.compile(regex, re.ASCII), re2.compile(regex)
+        for line in lines:
+            a, b = ours.search(line), theirs.search(line)
+            assert (a and a.span()) == (b and b.span()), (regex, line)
 
 
 def test_builtin_catalog_has_every_public_category_fully_described() -> None:

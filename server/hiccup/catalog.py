@@ -7,6 +7,7 @@ the same schema, and so reviewers can read the advice as text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -33,10 +34,12 @@ class Timings:
 
 @dataclass(frozen=True)
 class Pattern:
-    """A compiled rule. RE2 keeps matching linear-time whoever wrote the regex (user packs included)."""
+    """A compiled rule. A user pack's regex runs in RE2, linear-time whoever wrote it; the built-in ones run in
+    Python's `re` (about 10x less overhead per call on `str`), which is safe because we wrote them and
+    tests/reliability/test_linear_patterns.py holds each of them to linear time on adversarial input."""
 
     category: str
-    regex: Any  # re2 compiled pattern
+    regex: Any  # re.Pattern (built-in) or re2 compiled pattern (rule pack)
     triggers: tuple[str, ...]
     priority: int
     source: str
@@ -107,7 +110,9 @@ def _pointer(path: Iterable[Any]) -> str:
     return "".join(f"/{p}" for p in path)
 
 
-def _compile(regex: str, where: str, pointer: str, errors: list[PackError]) -> Any | None:
+def _compile(regex: str, where: str, pointer: str, errors: list[PackError], builtin: bool = False) -> Any | None:
+    if builtin:  # RE2 syntax still (tests/test_catalog.py checks): re.ASCII gives \d, \w and \b RE2's meaning
+        return re.compile(regex, re.ASCII)
     options = re2.Options()
     options.max_mem = 8 << 20  # bound the automaton a hostile pattern can build
     try:
@@ -131,7 +136,7 @@ def _merge(cat: Catalog, doc: dict[str, Any], where: str, errors: list[PackError
         cat.community_url = links.get("community", cat.community_url)
         cat.docs_url = links.get("docs", cat.docs_url)
     for i, env in enumerate(doc.get("envelopes", [])):
-        rx = _compile(env["regex"], where, f"/envelopes/{i}/regex", errors)
+        rx = _compile(env["regex"], where, f"/envelopes/{i}/regex", errors, builtin)
         if rx is not None:
             cat.envelopes.append(Pattern("", rx, tuple(env["triggers"]), env.get("priority", 100), where))
     for i, c in enumerate(doc["categories"]):
@@ -154,11 +159,12 @@ def _merge(cat: Catalog, doc: dict[str, Any], where: str, errors: list[PackError
                 error_types=tuple(c.get("error_types", ())),
             )
         for j, p in enumerate(c.get("patterns", [])):
-            rx = _compile(p["regex"], where, f"/categories/{i}/patterns/{j}/regex", errors)
+            rx = _compile(p["regex"], where, f"/categories/{i}/patterns/{j}/regex", errors, builtin)
             if rx is not None:
                 cat.patterns.append(Pattern(cid, rx, tuple(p["triggers"]), p.get("priority", 100), where))
         for j, p in enumerate(c.get("message_patterns", [])):
-            rx = _compile(p["regex"], where, f"/categories/{i}/message_patterns/{j}/regex", errors)
+            rx = _compile(p["regex"], where, f"/categories/{i}/message_patterns/{j}/regex", errors,
+                          builtin)
             if rx is not None:
                 cat.message_patterns.append((p.get("priority", 100), cid, rx))
     cat.sources.append(where)
