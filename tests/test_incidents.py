@@ -168,3 +168,35 @@ def test_reminders() -> None:
     assert reminders.pop_due(minutes(4)) == ["inc-2"]
     assert reminders.cancel("inc-1") and not reminders.cancel("inc-1")
     assert reminders.next_due() is None
+
+
+def test_a_flood_keeps_memory_bounded_and_counts_every_occurrence(store: IncidentStore) -> None:
+    from hiccup.incidents import MAX_OCCURRENCES
+
+    total = MAX_OCCURRENCES * 3
+    for n in range(total):
+        store.observe("flood.log", n, finding(), T0 + timedelta(milliseconds=n))
+    (incident,) = list(store)
+    assert len(incident.occurrences) <= MAX_OCCURRENCES
+    assert incident.count == total and incident.first_seen == T0  # the first one dates the incident
+    assert incident.index_of(0) == 1 and incident.index_of(total - 1) == total
+    assert incident.index_of(1) == 0 and store.of_key(1) is None  # an old repeat was let go, key and all
+    last = total - 1
+    assert incident.nth(incident.index_of(last)).key == last
+
+
+def test_numbers_follow_edits_of_the_occurrence_list(store: IncidentStore) -> None:
+    for n in range(3):
+        store.observe("a.log", n, finding(), minutes(n / 10))
+    (incident,) = list(store)
+    assert [incident.index_of(k) for k in range(3)] == [1, 2, 3]
+    store.forget([1])
+    store.observe("a.log", 9, finding(), minutes(0.05))  # same length as before, out of order
+    assert [incident.index_of(k) for k in (0, 9, 2)] == [1, 2, 3] and incident.index_of(1) == 0
+
+
+def test_dropped_sources_leave_nothing_behind_for_later_findings(store: IncidentStore) -> None:
+    first = store.observe("a.log", 1, finding(), minutes(0))
+    store.drop_source("a.log")
+    again = store.observe("a.log", 2, finding(), minutes(0.5))
+    assert again is not first and list(store) == [again]

@@ -104,7 +104,7 @@ def diagnostic_message(incident: Incident, index: int, now: datetime, status: St
         else:
             text = f"{name} — failing for {since}"
     elif index > 1:
-        span = duration(incident.occurrences[index - 1].at - incident.first_seen)
+        span = duration(incident.nth(index).at - incident.first_seen)
         text = f"{name} — {ordinal(index)} time in {span}"
         if cat.transient and status.known_incident:
             text += f"; {_known_incident(status)}"

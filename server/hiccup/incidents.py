@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # The catalog's standard server-error timings, which the user's settings replace (see `Thresholds`).
 STANDARD_RESTART_MIN = 5.0
 STANDARD_ESCALATE_MIN = 10.0
+# Occurrences kept per incident (the first and the most recent); a followed log shows its newest 500 anyway.
+MAX_OCCURRENCES = 8000
 
 
 class State(StrEnum):
@@ -112,6 +114,9 @@ class Incident:
     # Some occurrence says when a limit resets. `reset_at` is asked for every diagnostic of a list: without this,
     # publishing a log with 2,000 repeats of an error scanned all 2,000 occurrences 2,000 times.
     has_reset: bool = field(default=False, repr=False)
+    # Occurrences dropped from the middle to bound memory (see MAX_OCCURRENCES); they still count.
+    trimmed: int = 0
+    _numbers: dict[Hashable, int] | None = field(default=None, repr=False)  # None: to be rebuilt
 
     def __post_init__(self) -> None:
         self.has_reset = self.has_reset or any(o.finding.reset_at is not None for o in self.occurrences)
@@ -126,7 +131,7 @@ class Incident:
 
     @property
     def count(self) -> int:
-        return len(self.occurrences)
+        return len(self.occurrences) + self.trimmed
 
     @property
     def latest(self) -> Finding:
@@ -152,10 +157,23 @@ class Incident:
 
     def index_of(self, key: Hashable) -> int:
         """1-based position of an occurrence ("3rd time"), 0 if unknown."""
-        for i, occ in enumerate(self.occurrences, 1):
-            if occ.key == key:
-                return i
-        return 0
+        return self.numbers().get(key, 0)
+
+    def numbers(self) -> dict[Hashable, int]:
+        """Every occurrence's 1-based position, built once per change of the list rather than once per
+        diagnostic: a publish numbers up to 2,000 repeats of one incident."""
+        if self._numbers is None:
+            skip = self.trimmed
+            self._numbers = {o.key: i + (skip if i > 1 else 0) for i, o in enumerate(self.occurrences, 1)}
+        return self._numbers
+
+    def changed(self) -> None:
+        """The occurrence list was edited: positions are rebuilt on the next `numbers()`."""
+        self._numbers = None
+
+    def nth(self, number: int) -> Occurrence:
+        """The occurrence at 1-based position `number` (as given by `numbers`)."""
+        return self.occurrences[number - 1 if number <= 1 else number - 1 - self.trimmed]
 
     def elapsed(self, now: datetime) -> timedelta:
         return max(now - self.first_seen, timedelta(0))
@@ -220,6 +238,8 @@ class IncidentStore:
         self._category_of = category_of
         self._incidents: dict[str, Incident] = {}
         self._by_key: dict[Hashable, str] = {}
+        # (source, category) → its incidents: `observe` looks only there, not at every incident of every source
+        self._by_kind: dict[tuple[str, str], list[Incident]] = {}
         self._ids = itertools.count(1)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
@@ -241,18 +261,42 @@ class IncidentStore:
     def observe(self, source: str, key: Hashable, finding: Finding, observed_at: datetime) -> Incident:
         """Record one occurrence; it joins the open incident it belongs to, or starts a new one."""
         at = finding.timestamp or observed_at
-        candidates = [i for i in self._incidents.values()
-                      if i.source == source and i.category.id == finding.category and i.accepts(at)]
+        kind = self._by_kind.setdefault((source, finding.category), [])
+        candidates = [i for i in kind if i.accepts(at)]
         if candidates:
             incident = max(candidates, key=lambda i: i.last_seen)
         else:
             incident = Incident(f"inc-{next(self._ids)}", self._category_of(finding.category), source)
             self._incidents[incident.id] = incident
+            kind.append(incident)
         occ = Occurrence(key, at, finding)
         bisect.insort(incident.occurrences, occ, key=lambda o: o.at)
+        incident.changed()
         incident.has_reset = incident.has_reset or finding.reset_at is not None
         self._by_key[key] = incident.id
+        if len(incident.occurrences) > MAX_OCCURRENCES:
+            self._trim(incident)
         return incident
+
+    def _trim(self, incident: Incident) -> None:
+        """Drop the oldest occurrences but the first (it dates the incident), in one batch so a flood costs
+        amortised constant time per line: a log taking 100,000 errors a minute must not grow without end."""
+        drop = incident.occurrences[1:len(incident.occurrences) - MAX_OCCURRENCES * 3 // 4]
+        for occ in drop:
+            self._by_key.pop(occ.key, None)
+        incident.occurrences[1:1 + len(drop)] = []
+        incident.trimmed += len(drop)
+        incident.changed()
+        if not incident.has_reset or any(o.finding.reset_at is not None for o in incident.occurrences):
+            return
+        incident.has_reset = False  # the reset message was among the dropped (an old one; a new one would stay)
+
+    def _unindex(self, incident: Incident) -> None:
+        kind = self._by_kind.get((incident.source, incident.category.id))
+        if kind is not None:
+            kind.remove(incident)
+            if not kind:
+                del self._by_kind[(incident.source, incident.category.id)]
 
     def recover(self, source: str, at: datetime) -> list[Incident]:
         """A successful exchange at `at` ends the source's incidents whose failures all came before it."""
@@ -271,9 +315,11 @@ class IncidentStore:
             if incident is None:
                 continue
             incident.occurrences = [o for o in incident.occurrences if o.key != key]
+            incident.changed()
             touched.add(incident.id)
             if not incident.occurrences:
                 del self._incidents[incident.id]
+                self._unindex(incident)
         return touched
 
     def drop_source(self, source: str) -> list[str]:
@@ -281,6 +327,7 @@ class IncidentStore:
         gone = [i.id for i in self._incidents.values() if i.source == source]
         for incident_id in gone:
             incident = self._incidents.pop(incident_id)
+            self._unindex(incident)
             for occ in incident.occurrences:
                 self._by_key.pop(occ.key, None)
         return gone
@@ -291,25 +338,26 @@ class IncidentStore:
             incident.restarts.append(at)
         return incident
 
-    def evaluate(self, now: datetime, status: StatusFacts, th: Thresholds) -> list[Incident]:
-        """Bring every state up to `now`; returns the incidents whose state changed."""
+    def evaluate(self, now: datetime, status: StatusFacts, th: Thresholds,
+                 source: str | None = None) -> list[Incident]:
+        """Bring every state (or one source's) up to `now`; returns the incidents whose state changed."""
         changed = []
-        for incident in self._incidents.values():
+        for incident in (self._incidents.values() if source is None else self.for_source(source)):
             state = compute_state(incident, now, status, th)
             if state != incident.state:
                 incident.state = state
                 changed.append(incident)
         return changed
 
-    def next_change(self, now: datetime, th: Thresholds) -> datetime | None:
+    def next_change(self, now: datetime, th: Thresholds, source: str | None = None) -> datetime | None:
         """The earliest moment an incident may change state by time alone (as of the last `evaluate`).
 
         A stale incident stays stale until a new occurrence or new settings, and both re-evaluate it. Skipping
         them matters: the server's timer asks after every change, and a thousand followed transcripts make a
         thousand mostly stale incidents.
         """
-        moments = [m for i in self._incidents.values()
-                   if i.state != State.STALE and (m := next_change(i, now, th)) is not None]
+        incidents = self._incidents.values() if source is None else self.for_source(source)
+        moments = [m for i in incidents if i.state != State.STALE and (m := next_change(i, now, th)) is not None]
         return min(moments) if moments else None
 
 
