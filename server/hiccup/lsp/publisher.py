@@ -1,11 +1,11 @@
-"""When to send `textDocument/publishDiagnostics` for a URI: at once, coalescing only floods.
+"""When to send `textDocument/publishDiagnostics` for a URI: at once, then no more than four times a second.
 
-A change is published on the next turn of the event loop. The URI is then held for twice as long as that publish
-took (rendering the list, comparing it with the last one, writing it out), at least `MIN_HOLD` and at most
-`MAX_HOLD`; changes during the hold are coalesced into one publish when it ends. So an error appended to a
-followed log shows as soon as it is read, even right after another one, while a log or terminal flooding error
-lines into a long list takes at most a third of the server's time and is republished at least four times a
-second. (A fixed 250 ms window per URI made a user wait up to 250 ms for any error that came soon after another.)
+A change to a quiet URI is published on the next turn of the event loop, so an error appended to a followed log
+shows as soon as it is read. The URI is then held for `MIN_HOLD`, or twice as long as that publish took
+(rendering the list, comparing it with the last one, writing it out) when that is longer, up to `MAX_HOLD`;
+changes during the hold are coalesced into one publish when it ends. A log or terminal flooding error lines thus
+costs the editor at most four redraws a second and the server at most a third of its time, while an error that
+comes within 250 ms of another waits for the rest of the hold.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 
 COST_FACTOR = 2.0
-MIN_HOLD = 0.02  # at most 50 publishes a second per URI, however cheap
-MAX_HOLD = 0.25
+MIN_HOLD = 0.25  # at most four publishes a second per URI, however cheap: editors redraw on each one
+MAX_HOLD = 1.0
 
 
 class Publisher:
@@ -45,13 +45,15 @@ class Publisher:
     def _flush(self) -> None:
         self._handle = None
         now = time.monotonic()
-        ready = sorted(u for u in self._dirty if self._until.get(u, 0.0) <= now)
-        self._dirty.difference_update(ready)
-        for uri in ready:
+        # One URI per turn of the event loop: a request that arrives meanwhile waits for one publish, not for all
+        # the lists that happened to be due at once (a log, a 50 MB document and a few transcripts).
+        ready = min((u for u in self._dirty if self._until.get(u, 0.0) <= now), default=None)
+        if ready is not None:
+            self._dirty.discard(ready)
             started = time.perf_counter()
-            self._send(uri)
+            self._send(ready)
             hold = min(MAX_HOLD, max(MIN_HOLD, COST_FACTOR * (time.perf_counter() - started)))
-            self._until[uri] = time.monotonic() + hold
+            self._until[ready] = time.monotonic() + hold
         if len(self._until) > 1024 + 4 * len(self._dirty):  # forget the holds of quiet URIs
             now = time.monotonic()
             self._until = {u: t for u, t in self._until.items() if t > now or u in self._dirty}
