@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from lsprotocol import types
-
 from hiccup.claude_paths import default_watch_targets
 from hiccup.documents import Document
 from hiccup.followed import FollowedSource
+from hiccup.lsp.render import unit_counter
 
 if TYPE_CHECKING:
     from hiccup.follow import Follower
@@ -37,16 +35,6 @@ LOOKBACK_MAX_AGE_S = 24 * 3600
 def fs_path(uri: str) -> str | None:
     parsed = urlparse(uri)
     return unquote(parsed.path) if parsed.scheme == "file" else None
-
-
-def unit_counter(encoding: object) -> Callable[[str], int]:
-    """Length in the client's position units, counted by the codec in C (pygls counts character by character,
-    and a transcript line puts the error text thousands of characters in)."""
-    if encoding == types.PositionEncodingKind.Utf8:
-        return lambda text: len(text.encode("utf-8", "surrogatepass"))
-    if encoding == types.PositionEncodingKind.Utf32:
-        return len
-    return lambda text: len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class Watching:
