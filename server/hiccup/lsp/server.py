@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -104,6 +104,7 @@ class HiccupServer(LanguageServer):
         self._published: dict[str, list[types.Diagnostic]] = {}
         self._publisher = Publisher(self.publish)  # at once, coalescing only floods (see publisher.py)
         self._wake: asyncio.Event | None = None
+        self._tick_at: datetime | None = None  # when the timer plans to wake (None: unknown, wake it on news)
         self._background: set[asyncio.Task[Any]] = set()
 
     # --- derived settings -------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ class HiccupServer(LanguageServer):
             elif hit.finding is not None and not hit.redraw:
                 self.incidents.observe(uri, hit.key, hit.finding, hit.observed_at)
         if delta:
-            self.tick()
+            self.tick(source=uri)
         self._publisher.schedule(uri)  # even without new findings, lines may have moved
 
     def open_document(self, uri: str, text: str, version: int | None) -> None:
@@ -265,16 +266,22 @@ class HiccupServer(LanguageServer):
             self.log("info", f"editor process {pid} is not visible from here: not watching it")
 
     # --- time -------------------------------------------------------------------------------------------
-    def tick(self, republish: bool = False) -> None:
-        """Re-evaluate every incident at `clock.now()`; publish what changed; fire due reminders."""
+    def tick(self, republish: bool = False, source: str | None = None) -> None:
+        """Re-evaluate every incident at `clock.now()`; publish what changed; fire due reminders.
+
+        With `source`, new findings arrived there: only its incidents can have changed other than by time, which
+        the timer handles. A followed log taking errors many times a second, next to a thousand transcripts,
+        would otherwise re-evaluate and republish every open incident on every line read.
+        """
         now = self.clock.now()
-        changed = self.incidents.evaluate(now, self.status, self.thresholds)
+        changed = self.incidents.evaluate(now, self.status, self.thresholds, source)
         for incident in changed:
             if not incident.is_open and self.reminders.cancel(incident.id):
                 self.log("info", f"reminder for {incident.id} cancelled: {incident.state.value}")
         sources = {i.source for i in changed}
-        # messages carry live minutes ("failing for 6 min", "resets in 42 min"): refresh open incidents too
-        sources |= {i.source for i in self.incidents if i.is_open}
+        if source is None:
+            # messages carry live minutes ("failing for 6 min", "resets in 42 min"): refresh open incidents too
+            sources |= {i.source for i in self.incidents if i.is_open}
         for uri in (self.documents if republish else sources):
             if uri in self.documents:
                 self._publisher.schedule(uri)
@@ -284,15 +291,25 @@ class HiccupServer(LanguageServer):
                 self.spawn(self.fire_reminder(incident))
         if self.status_monitor is not None:
             self.status_monitor.tick()
-        if self._wake is not None:
+        if self._wake is not None and (source is None or self._sooner_than_timer(source, now)):
             self._wake.set()
+
+    def _sooner_than_timer(self, source: str, now: datetime) -> bool:
+        """Must the timer wake earlier than it planned, for this source's incidents?"""
+        if self._tick_at is None:
+            return True
+        moment = self.incidents.next_change(now, self.thresholds, source)
+        return moment is not None and moment < self._tick_at
 
     def seconds_to_next_tick(self) -> float:
         now = self.clock.now()
         moments = [m for m in (self.incidents.next_change(now, self.thresholds), self.reminders.next_due()) if m]
         if not moments or isinstance(self.clock, ManualClock):  # test time moves only by request
+            self._tick_at = None if isinstance(self.clock, ManualClock) else now + timedelta(seconds=TICK_SECONDS)
             return TICK_SECONDS
-        return max(0.05, min(TICK_SECONDS, (min(moments) - now) / timedelta(seconds=1)))
+        seconds = max(0.05, min(TICK_SECONDS, (min(moments) - now) / timedelta(seconds=1)))
+        self._tick_at = now + timedelta(seconds=seconds)
+        return seconds
 
     async def run_timer(self) -> None:
         """Real time passes without input: wake every 15 s, or exactly at the next threshold crossing."""
