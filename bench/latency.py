@@ -1,6 +1,6 @@
 """What a user sees of a followed file: append → publishDiagnostics latency, and the server's memory.
 
-    .venv/bin/python bench/latency.py [--appends 500] [--log-mb 1024] [--transcripts 1000] [--gap-ms 50]
+    .venv/bin/python bench/latency.py [--appends 500] [--log-mb 1024] [--transcripts 1000] [--gap-ms 500]
 
 A real server (`python -m hiccup serve`) over stdio, driven by a minimal JSON-RPC client. Before it starts:
 
@@ -11,8 +11,10 @@ A real server (`python -m hiccup serve`) over stdio, driven by a minimal JSON-RP
 
 Then, while it follows all of them: `--bulk-mb` of log appended in one go (a burst), and `--appends` single error
 lines appended to the big log by a writer holding it open, each timed from the write to the first
-`textDocument/publishDiagnostics` whose list has a diagnostic on that line. `--gap-ms` is the pause between a
-publish and the next append (a retrying Claude Code writes an error every few seconds; 50 ms is a stress).
+`textDocument/publishDiagnostics` whose list has a diagnostic on that line. `--gap-ms` is the mean pause between a
+publish and the next append (uniform from 0 to twice that): a retrying Claude Code writes an error every second
+or more. The server publishes a URI at once while its bucket of three publishes lasts, refilled four times a second
+(`hiccup/lsp/publisher.py`); `--gap-ms 50` is the flood case, where appends wait to be coalesced.
 Peak memory is the server's VmHWM from /proc (Linux).
 """
 
@@ -261,7 +263,7 @@ def main() -> None:
     parser.add_argument("--transcripts", type=int, default=1000)
     parser.add_argument("--transcript-kb", type=float, default=128)
     parser.add_argument("--bulk-mb", type=float, default=64, help="appended in one go while followed (0: none)")
-    parser.add_argument("--gap-ms", type=float, default=50, help="mean pause between a publish and the next append")
+    parser.add_argument("--gap-ms", type=float, default=500, help="mean pause between a publish and the next append")
     parser.add_argument("--dir", type=Path, help="work directory (default: a temporary one, removed afterwards)")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     args = parser.parse_args()

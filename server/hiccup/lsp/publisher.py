@@ -1,11 +1,12 @@
-"""When to send `textDocument/publishDiagnostics` for a URI: at once, then no more than four times a second.
+"""When to send `textDocument/publishDiagnostics` for a URI: at once, unless it floods.
 
-A change to a quiet URI is published on the next turn of the event loop, so an error appended to a followed log
-shows as soon as it is read. The URI is then held for `MIN_HOLD`, or twice as long as that publish took
-(rendering the list, comparing it with the last one, writing it out) when that is longer, up to `MAX_HOLD`;
-changes during the hold are coalesced into one publish when it ends. A log or terminal flooding error lines thus
-costs the editor at most four redraws a second and the server at most a third of its time, while an error that
-comes within 250 ms of another waits for the rest of the hold.
+Each URI has a small bucket of publishes (`BURST`) that refills at `RATE` a second. A change is published on the
+next turn of the event loop while the bucket holds one, so errors that come alone or a few at a time show as
+soon as they are read. A URI whose bucket is empty (a log or terminal flooding error lines) is held until it
+refills, and changes during the hold are coalesced into one publish: at most `RATE` redraws a second, `BURST`
+more in the first second. A publish that costs much (rendering, comparing and writing a long list) also holds
+its URI for `COST_FACTOR` times that cost, up to `MAX_HOLD`, so one list never takes more than a third of the
+server's time.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
+RATE = 4.0  # publishes a second per URI, sustained
+BURST = 3  # publishes a quiet URI may send at once before the rate applies
 COST_FACTOR = 2.0
-MIN_HOLD = 0.25  # at most four publishes a second per URI, however cheap: editors redraw on each one
 MAX_HOLD = 1.0
 
 
@@ -26,6 +28,7 @@ class Publisher:
         self._send = send
         self._dirty: set[str] = set()
         self._until: dict[str, float] = {}  # URI → time.monotonic() at which its hold ends
+        self._bucket: dict[str, tuple[float, float]] = {}  # URI → (publishes left, when counted); absent: full
         self._handle: asyncio.TimerHandle | asyncio.Handle | None = None
 
     def schedule(self, uri: str) -> None:
@@ -36,6 +39,7 @@ class Publisher:
     def forget(self, uri: str) -> None:
         self._dirty.discard(uri)
         self._until.pop(uri, None)
+        self._bucket.pop(uri, None)
 
     def _arm(self) -> None:
         loop = asyncio.get_running_loop()
@@ -52,10 +56,19 @@ class Publisher:
             self._dirty.discard(ready)
             started = time.perf_counter()
             self._send(ready)
-            hold = min(MAX_HOLD, max(MIN_HOLD, COST_FACTOR * (time.perf_counter() - started)))
-            self._until[ready] = time.monotonic() + hold
-        if len(self._until) > 1024 + 4 * len(self._dirty):  # forget the holds of quiet URIs
+            cost = time.perf_counter() - started
             now = time.monotonic()
-            self._until = {u: t for u, t in self._until.items() if t > now or u in self._dirty}
+            left, counted = self._bucket.get(ready, (float(BURST), now))
+            left = min(float(BURST), left + (now - counted) * RATE) - 1
+            self._bucket[ready] = (left, now)
+            refill = (1 - left) / RATE if left < 1 else 0.0
+            self._until[ready] = now + max(refill, min(MAX_HOLD, COST_FACTOR * cost))
+        if len(self._until) > 1024 + 4 * len(self._dirty):  # forget quiet URIs: their buckets are full again
+            now = time.monotonic()
+            quiet = [u for u, t in self._until.items()
+                     if u not in self._dirty and t <= now and now - self._bucket.get(u, (0.0, 0.0))[1] > BURST / RATE]
+            for uri in quiet:
+                self._until.pop(uri, None)
+                self._bucket.pop(uri, None)
         if self._dirty:
             self._arm()
