@@ -4,8 +4,9 @@
 
 The log is generated: debug-log-like lines with an API error every ~2,000 lines. After the open, the log
 "grows": each append is one incremental didChange at the end carrying a new error line, timed until the
-republished list contains it (the server re-classifies only the touched lines, and holds a document's next
-publish for twice what the last one cost, which bounds the latency from below when appends come faster).
+republished list contains it (the server re-classifies only the touched lines; a document publishes at once
+while its bucket of three publishes lasts, refilled four times a second, and for twice what the last publish
+cost at least, which bounds the latency from below when appends come faster).
 """
 
 from __future__ import annotations
