@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import pytest_lsp
-from lsp_support import SERVER_COMMAND, SERVER_ENV, initialize
+from lsp_support import SERVER_COMMAND, SERVER_ENV, initialize, make_plain_client
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, make_test_lsp_client
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 RESTART_METHOD = "hiccup/restartClaudeCode"
 
 
 def make_client() -> LanguageClient:
     """The stock test client plus what Hiccup's server asks of an editor (message requests, restarts)."""
-    client = make_test_lsp_client()
-    conv = client.protocol._converter
-
-    # lsprotocol structures any code action that carries a `command` object as a bare Command; a Command is
-    # the one whose `command` is a string.
-    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
-        cls = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
-        return conv.structure(obj, cls)
-
-    conv.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
+    client = make_plain_client()
     client.message_requests: list[types.ShowMessageRequestParams] = []  # type: ignore[misc]
     client.answer: str | None = "Dismiss"  # type: ignore[misc]
     client.restart_requests: list[Any] = []  # type: ignore[misc]

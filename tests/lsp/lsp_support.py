@@ -8,10 +8,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
 
 START = "2026-11-25T10:00:00Z"  # the manual clock's "now" when a server starts
 # saved terminal transcripts go to a cache of this test run, never the user's (and never come back in a later run),
@@ -123,3 +123,17 @@ async def initialize(client: LanguageClient, spec: str = "visual-studio-code", o
     return await client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities(spec), initialization_options=options,
         client_info=types.ClientInfo(name=spec), **kwargs))
+
+
+def make_plain_client() -> LanguageClient:
+    """The stock test client, reading code actions as editors do: lsprotocol structures any code action that
+    carries a `command` object as a bare Command; a Command is the one whose `command` is a string."""
+    client = make_test_lsp_client()
+    conv = client.protocol._converter
+
+    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
+        cls = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
+        return conv.structure(obj, cls)
+
+    conv.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
+    return client

@@ -11,11 +11,10 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from lsp_support import START, initialize
-from lsprotocol import types
-from pytest_lsp import LanguageClient, make_test_lsp_client
+from lsp_support import START, initialize, make_plain_client
+from pytest_lsp import LanguageClient
 
 
 def server_env(cache: Path, start: str = START, **extra: str) -> dict[str, str]:
@@ -23,24 +22,10 @@ def server_env(cache: Path, start: str = START, **extra: str) -> dict[str, str]:
             "XDG_CACHE_HOME": str(cache), **extra}
 
 
-def make_client() -> LanguageClient:
-    """The stock test client, reading code actions as `tests/lsp/conftest.py` does: lsprotocol would structure
-    any action that carries a `command` object as a bare Command."""
-    client = make_test_lsp_client()
-    conv = client.protocol._converter
-
-    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
-        cls = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
-        return conv.structure(obj, cls)
-
-    conv.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
-    return client
-
-
 async def start(cache: Path, *, start_at: str = START, args: Sequence[str] = (), env: dict[str, str] | None = None,
                 **init: Any) -> LanguageClient:
     """Start and initialize a server; the caller stops it (`stop`) or kills it (`client._server.kill()`)."""
-    client = make_client()
+    client = make_plain_client()
     await client.start_io(sys.executable, "-m", "hiccup", "serve", *args,
                           env=server_env(cache, start_at, **(env or {})))
     await initialize(client, **init)
