@@ -396,3 +396,13 @@ async def test_many_files_one_watch(tmp_path: Path, count: int) -> None:
         expected = len(range(0, count, 7))
         await got.wait_lines(expected)
         assert sorted(got.texts()) == sorted(f"file {i}" for i in range(0, count, 7))
+
+
+async def test_the_whole_lookback_is_delivered_before_ready(tmp_path: Path) -> None:
+    """Reads go 64 KB at a time, but "ready" still means every file's recent history was handed over."""
+    logs = [tmp_path / f"app{i}.log" for i in range(3)]
+    for log in logs:
+        log.write_text("".join(f"line {n} {'x' * 80}\n" for n in range(9000)))  # ~800 KB, inside the lookback
+    async with following([tmp_path / "*.log"]) as (_, got):
+        for log in logs:
+            assert len(got.texts(log)) == 9000

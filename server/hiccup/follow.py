@@ -44,6 +44,7 @@ MAX_WATCHED_DIRS = 4096
 # and the event loop is never held for long: 64 KB of error-dense log (~300 errors) takes ~50 ms to classify
 # and record, while a language server should answer a hover within 100 ms whatever a followed log is doing.
 _POLL_BUDGET_BYTES = 64 << 10
+_LOOKBACK_TURNS = 32
 _GLOB_MAGIC = re.compile(r"[*?[]")
 
 LinesCallback = Callable[[Path, list[TailLine]], None]
@@ -304,6 +305,12 @@ class Follower:
             self._rescan()
             await self._sync_watch()
             await self._poll_all()
+            # the lookback is at most ~1 MB a file, read 64 KB a turn: deliver it before saying "ready", but never
+            # wait on a file that grows as fast as it is read
+            for _ in range(_LOOKBACK_TURNS):
+                if not self._backlog:
+                    break
+                await self._poll_each(self._due())
             self.ready.set()
             next_resync = time.monotonic() + self.resync_s
             next_restat = time.monotonic() + self._restat_s()
