@@ -325,7 +325,7 @@ class Follower:
                     self._rescan()
                     next_resync = now + self.resync_s
                 if now >= next_restat:
-                    self._poll(list(self._tailers))
+                    await self._poll_each(list(self._tailers))
                     next_restat = now + self._restat_s()
                 await self._sync_watch()
                 try:
@@ -603,31 +603,30 @@ class Follower:
         """Letting other tasks run between files: a thousand transcripts written at once, or a lookback, must
         not freeze a language server's event loop."""
         for path in dict.fromkeys(paths):
-            self._poll((path,))
+            self._poll(path)
             await asyncio.sleep(0)
 
-    def _poll(self, paths: Iterable[str]) -> None:
-        for path in dict.fromkeys(paths):
-            tailer = self._tailers.get(path)
-            if tailer is None:
-                continue
-            before, was_following = tailer.problem, tailer.following
-            lines = tailer.poll(max_bytes=_POLL_BUDGET_BYTES)
-            if tailer.behind:
-                self._backlog.add(path)
-            else:
-                self._backlog.discard(path)
-            if lines:
-                self._counters["lines"] += len(lines)
-                self._counters["lines_cut"] += sum(line.cut for line in lines)
-                try:
-                    self.on_lines(Path(path), lines)
-                except Exception:
-                    logger.exception("on_lines callback failed for %s", path)
-            if tailer.problem is not None and tailer.problem != before:
-                self._report_problem(path, tailer.problem)
-            elif was_following and not tailer.following and tailer.problem is None:
-                self._report_gone(path, "deleted")
+    def _poll(self, path: str) -> None:
+        tailer = self._tailers.get(path)
+        if tailer is None:
+            return
+        before, was_following = tailer.problem, tailer.following
+        lines = tailer.poll(max_bytes=_POLL_BUDGET_BYTES)
+        if tailer.behind:
+            self._backlog.add(path)
+        else:
+            self._backlog.discard(path)
+        if lines:
+            self._counters["lines"] += len(lines)
+            self._counters["lines_cut"] += sum(line.cut for line in lines)
+            try:
+                self.on_lines(Path(path), lines)
+            except Exception:
+                logger.exception("on_lines callback failed for %s", path)
+        if tailer.problem is not None and tailer.problem != before:
+            self._report_problem(path, tailer.problem)
+        elif was_following and not tailer.following and tailer.problem is None:
+            self._report_gone(path, "deleted")
 
     def _report_gone(self, path: str, why: str) -> None:
         if self.on_gone is None:
