@@ -119,7 +119,10 @@ class Incident:
     _numbers: dict[Hashable, int] | None = field(default=None, repr=False)  # None: to be rebuilt
 
     def __post_init__(self) -> None:
-        self.has_reset = self.has_reset or any(o.finding.reset_at is not None for o in self.occurrences)
+        self.has_reset = self.has_reset or self.mentions_reset()
+
+    def mentions_reset(self) -> bool:
+        return any(o.finding.reset_at is not None for o in self.occurrences)
 
     @property
     def first_seen(self) -> datetime:
@@ -287,9 +290,8 @@ class IncidentStore:
         incident.occurrences[1:1 + len(drop)] = []
         incident.trimmed += len(drop)
         incident.changed()
-        if not incident.has_reset or any(o.finding.reset_at is not None for o in incident.occurrences):
-            return
-        incident.has_reset = False  # the reset message was among the dropped (an old one; a new one would stay)
+        if incident.has_reset:  # the reset message may have been among the dropped
+            incident.has_reset = incident.mentions_reset()
 
     def _unindex(self, incident: Incident) -> None:
         kind = self._by_kind.get((incident.source, incident.category.id))
