@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hiccup.catalog import Catalog, builtin_catalog
 from hiccup.prefilter import Prefilter
 from hiccup.redact import redact
+from hiccup.tailer import next_line_start
 from hiccup.textclean import clean_line
 
 STRONG_MESSAGE_PRIORITY = 200  # message patterns at or above this override the error type of the body
@@ -480,25 +481,11 @@ def _can_fork() -> bool:
 def _split_at_lines(fp: IO[bytes], size: int, parts: int) -> list[tuple[int, int]]:
     cuts = [0]
     for i in range(1, parts):
-        pos = _next_line_start(fp, size * i // parts, size)  # no line is split between workers
+        pos = next_line_start(fp.fileno(), size * i // parts, size) or size  # no line is split between workers
         if cuts[-1] < pos < size:
             cuts.append(pos)
     cuts.append(size)
     return list(itertools.pairwise(cuts))
-
-
-def _next_line_start(fp: IO[bytes], pos: int, size: int) -> int:
-    """In chunks: `readline()` would hold a 100 MB line without a newline in memory whole."""
-    fp.seek(pos)
-    while pos < size:
-        chunk = fp.read(CHUNK_BYTES)
-        if not chunk:
-            break
-        found = chunk.find(b"\n")
-        if found >= 0:
-            return pos + found + 1
-        pos += len(chunk)
-    return size
 
 
 class _RangeReader:

@@ -93,6 +93,20 @@ def _can_sniff(data: bytes, offset: int) -> bool:
     return offset + len(data) >= SNIFF_BYTES or b"\n" in data
 
 
+def next_line_start(fd: int, pos: int, size: int) -> int | None:
+    """Where the first line starting after `pos` begins (None: no newline before `size`), read in chunks:
+    a 100 MB line without a newline is never held in memory whole."""
+    while pos < size:
+        chunk = _pread(fd, min(CHUNK_BYTES, size - pos), pos)
+        if not chunk:
+            break
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return pos + found + 1
+        pos += len(chunk)
+    return None
+
+
 def _pread(fd: int, size: int, offset: int) -> bytes:
     """os.pread where it exists (POSIX); a seek + read elsewhere. Nothing else moves our fd's position."""
     if hasattr(os, "pread"):
@@ -375,18 +389,11 @@ class FileTailer:
         if pos == 0 or _pread(reader.fd, 1, pos - 1) == b"\n":
             return pos
         # pos is inside a line: whole lines begin after the next newline.
-        scan = pos
-        while scan < size:
-            chunk = _pread(reader.fd, min(CHUNK_BYTES, size - scan), scan)
-            if not chunk:
-                break
-            found = chunk.find(b"\n")
-            if found >= 0:
-                return scan + found + 1
-            scan += len(chunk)
-        # No newline in the whole lookback window: we are inside one huge line.
-        reader.discard = True
-        return size
+        start = next_line_start(reader.fd, pos, size)
+        if start is None:  # no newline in the whole lookback window: we are inside one huge line
+            reader.discard = True
+            return size
+        return start
 
     def _last_line_start(self, reader: _Reader, size: int) -> int:
         """Start of the last unterminated line (or `size`), so a line being written as we start is whole."""
