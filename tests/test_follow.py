@@ -7,13 +7,12 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
-import textwrap
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from helpers.writers import ROTATING_LOGGER, run_writer
 from hiccup.follow import Follower, _Target, is_text_like
 from hiccup.tailer import TailLine
 
@@ -84,10 +83,6 @@ def append(path: Path, data: str | bytes) -> None:
         f.write(data.encode() if isinstance(data, str) else data)
 
 
-def writer(script: str, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args])
-
-
 async def wait_process(proc: subprocess.Popen[bytes]) -> int:
     return await asyncio.wait_for(asyncio.to_thread(proc.wait), TIMEOUT)
 
@@ -124,24 +119,7 @@ async def test_rotation_by_rename_with_a_real_writer(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     log.write_text("")
     async with following([tmp_path / "*.log"], rotate_grace_s=0.5) as (follower, got):
-        proc = writer(
-            """
-            import os, sys, time
-            path = sys.argv[1]
-            f = open(path, "a", buffering=1)
-            for i in range(50):
-                f.write(f"line {i}\\n"); time.sleep(0.001)
-            os.rename(path, path + ".1")
-            for i in range(50, 60):  # the logger has not noticed the rotation yet
-                f.write(f"line {i}\\n"); time.sleep(0.003)
-            f.close()
-            f = open(path, "a", buffering=1)
-            for i in range(60, 100):
-                f.write(f"line {i}\\n"); time.sleep(0.001)
-            f.close()
-            """,
-            str(log),
-        )
+        proc = run_writer(ROTATING_LOGGER, str(log))
         await got.wait_lines(100)
         assert await wait_process(proc) == 0
         assert got.texts() == [f"line {i}" for i in range(100)]
@@ -214,7 +192,7 @@ async def test_burst_of_10000_appends(tmp_path: Path) -> None:
     log = tmp_path / "burst.log"
     log.write_text("")
     async with following([log]) as (_, got):
-        proc = writer(
+        proc = run_writer(
             """
             import os, sys
             fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
@@ -231,7 +209,7 @@ async def test_burst_of_10000_appends(tmp_path: Path) -> None:
 async def test_file_growing_while_the_follower_starts(tmp_path: Path) -> None:
     log = tmp_path / "growing.log"
     log.write_text("")
-    proc = writer(
+    proc = run_writer(
         """
         import sys, time
         with open(sys.argv[1], "a", buffering=1) as f:

@@ -6,9 +6,6 @@ import itertools
 import logging
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -18,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.writers import ROTATING_LOGGER, run_writer
 from hiccup.tailer import CHUNK_BYTES, FileTailer, TailLine, sniff_problem
 
 # What Claude Code's terminal output looks like when the backend fails.
@@ -54,10 +52,6 @@ def tailer_factory() -> Iterator[type[FileTailer]]:
     yield Tracked
     for t in made:
         t.close()
-
-
-def run_writer(script: str, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args])
 
 
 def test_append_returns_complete_lines_with_positions(tmp_path: Path, tailer_factory: type[FileTailer]) -> None:
@@ -109,24 +103,7 @@ def test_rotation_by_rename_with_a_real_writer(tmp_path: Path, tailer_factory: t
     log.write_bytes(b"")
     t = tailer_factory(log, rotate_grace_s=0.5)
     t.start()
-    writer = run_writer(
-        """
-        import os, sys, time
-        path = sys.argv[1]
-        f = open(path, "a", buffering=1)
-        for i in range(50):
-            f.write(f"line {i}\\n"); time.sleep(0.001)
-        os.rename(path, path + ".1")
-        for i in range(50, 60):  # the logger has not noticed the rotation yet
-            f.write(f"line {i}\\n"); time.sleep(0.002)
-        f.close()
-        f = open(path, "a", buffering=1)
-        for i in range(60, 100):
-            f.write(f"line {i}\\n"); time.sleep(0.001)
-        f.close()
-        """,
-        str(log),
-    )
+    writer = run_writer(ROTATING_LOGGER, str(log))
     got = poll_until(t, 100)
     assert writer.wait(10) == 0
     assert [x.text for x in got] == [f"line {i}" for i in range(100)]
