@@ -49,6 +49,17 @@ async def make_monitor(status_page: StatusPageServer, fake_clock: FakeClock) -> 
         await monitor.aclose()
 
 
+async def assert_polling_stopped(status_page: StatusPageServer) -> None:
+    """A request already on its way finishes; nothing new starts. With instant fake sleeps a live poller would
+    make dozens of requests in these 0.4 s."""
+    seen = status_page.count("/p")
+    await asyncio.sleep(0.2)
+    settled = status_page.count("/p")
+    await asyncio.sleep(0.2)
+    assert seen <= settled <= seen + 1
+    assert status_page.count("/p") == settled
+
+
 async def test_check_now_serves_the_cache_within_the_ttl(
     make_monitor: MonitorFactory, status_page: StatusPageServer, fake_clock: FakeClock
 ) -> None:
@@ -104,16 +115,8 @@ async def test_no_requests_until_active_and_none_after(
     monitor.set_active(True)
     await status_page.wait_for(4, "/p")
     monitor.set_active(False)
-    seen = status_page.count("/p")
-    # A request already on its way finishes; nothing new starts. With instant fake sleeps a live poller would
-    # make dozens of requests in these 0.4 s.
-    await asyncio.sleep(0.2)
-    settled = status_page.count("/p")
-    await asyncio.sleep(0.2)
-
+    await assert_polling_stopped(status_page)
     assert not monitor.active
-    assert seen <= settled <= seen + 1
-    assert status_page.count("/p") == settled
     assert fake_clock.sleeps[:3] == [60, 60, 60]
 
 
@@ -185,13 +188,8 @@ async def test_disabling_stops_polling(make_monitor: MonitorFactory, status_page
     await status_page.wait_for(2, "/p")
 
     monitor.set_enabled(False)
-    seen = status_page.count("/p")
-    await asyncio.sleep(0.2)
-    settled = status_page.count("/p")
-    await asyncio.sleep(0.2)
-
+    await assert_polling_stopped(status_page)
     assert not monitor.active
-    assert seen <= settled <= seen + 1 and status_page.count("/p") == settled
     monitor.set_active(True)
     assert not monitor.active
 
