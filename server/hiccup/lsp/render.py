@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from lsprotocol import types
@@ -65,6 +66,7 @@ def severity(incident: Incident) -> types.DiagnosticSeverity:
     return types.DiagnosticSeverity.Warning if incident.category.transient else types.DiagnosticSeverity.Error
 
 
+@cache  # one counter per encoding: hit_range asks for it once per diagnostic
 def unit_counter(encoding: object) -> Callable[[str], int]:
     """Length in the client's position units, counted by the codec in C: pygls' PositionCodec counts character
     by character, which made a 2,000-error list take 240 ms to render (and a transcript line puts the error text
